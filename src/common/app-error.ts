@@ -1,0 +1,47 @@
+/**
+ * Stable error codes. Clients branch on these, so a code is never renamed;
+ * the HTTP mapping lives in one table in `http/problem.ts`.
+ */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  DEFINITION_NOT_FOUND: 'DEFINITION_NOT_FOUND',
+  DEFINITION_VERSION_NOT_FOUND: 'DEFINITION_VERSION_NOT_FOUND',
+  DEFINITION_DISABLED: 'DEFINITION_DISABLED',
+  CONCURRENT_UPDATE: 'CONCURRENT_UPDATE',
+  NOT_READY: 'NOT_READY',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** One offending input field: `path` as users write it, `pointer` as RFC 6901. */
+export interface FieldError {
+  path: string;
+  pointer: string;
+  message: string;
+}
+
+/**
+ * The one error base class of the domain. Domain code throws this (never a Nest
+ * HttpException); `details` become extension members of the problem body.
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  static validation(errors: FieldError[], message = 'The request has invalid fields.'): AppError {
+    return new AppError(ErrorCode.VALIDATION_FAILED, message, { errors });
+  }
+}

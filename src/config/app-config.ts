@@ -1,0 +1,122 @@
+import { plainToInstance } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsConnectionUrl } from './is-connection-url.js';
+
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The server's whole configuration, read once from the environment at start.
+ * Nothing else in the code reads `process.env`.
+ */
+export class AppConfig {
+  /** Postgres connection URL. @defaultValue postgres://postgres@127.0.0.1:5432/saga */
+  @IsConnectionUrl(['postgres:', 'postgresql:'])
+  readonly databaseUrl: string;
+
+  /** Redis connection URL. @defaultValue redis://127.0.0.1:6379 */
+  @IsConnectionUrl(['redis:', 'rediss:'])
+  readonly redisUrl: string;
+
+  /** Prefix of every Redis key the server writes (BullMQ queues included). @defaultValue saga */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 letters, digits, "_" or "-"' })
+  readonly redisPrefix: string;
+
+  /** HTTP port. @defaultValue 3000 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(65535)
+  readonly port: number;
+
+  /** Address the HTTP server binds to. @defaultValue 0.0.0.0 */
+  @IsString()
+  readonly host: string;
+
+  /** What this process does: serve the API, run workers, or both. @defaultValue all */
+  @IsIn(ROLES, { message: `must be one of ${ROLES.join(', ')}` })
+  readonly role: Role;
+
+  /** @defaultValue info */
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  readonly logLevel: LogLevel;
+
+  /** Apply pending migrations before serving. @defaultValue false */
+  @IsBoolean({ message: 'must be true or false' })
+  readonly migrateOnStart: boolean;
+
+  /** Postgres connections in this process's pool. @defaultValue 10 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(500)
+  readonly dbPoolSize: number;
+
+  get servesApi(): boolean {
+    return this.role === 'api' || this.role === 'all';
+  }
+
+  get runsWorkers(): boolean {
+    return this.role === 'worker' || this.role === 'all';
+  }
+}
+
+/** Environment variable → config property, with the default used when unset. */
+const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'string' | 'int' | 'bool'; def: string }> = [
+  { env: 'DATABASE_URL', key: 'databaseUrl', kind: 'string', def: 'postgres://postgres@127.0.0.1:5432/saga' },
+  { env: 'REDIS_URL', key: 'redisUrl', kind: 'string', def: 'redis://127.0.0.1:6379' },
+  { env: 'REDIS_PREFIX', key: 'redisPrefix', kind: 'string', def: 'saga' },
+  { env: 'PORT', key: 'port', kind: 'int', def: '3000' },
+  { env: 'HOST', key: 'host', kind: 'string', def: '0.0.0.0' },
+  { env: 'ROLE', key: 'role', kind: 'string', def: 'all' },
+  { env: 'LOG_LEVEL', key: 'logLevel', kind: 'string', def: 'info' },
+  { env: 'MIGRATE_ON_START', key: 'migrateOnStart', kind: 'bool', def: 'false' },
+  { env: 'DB_POOL_SIZE', key: 'dbPoolSize', kind: 'int', def: '10' },
+];
+
+/** Variables whose values may hold credentials: never echoed in errors or logs. */
+const SECRET_BEARING = new Set(['DATABASE_URL', 'REDIS_URL']);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function convert(raw: string, kind: 'string' | 'int' | 'bool'): unknown {
+  if (kind === 'int') return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+  if (kind === 'bool') {
+    const v = raw.trim().toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    return raw;
+  }
+  return raw.trim();
+}
+
+/**
+ * Reads and validates the configuration. Throws a ConfigError whose message is
+ * one line naming every bad variable (values of secret-bearing variables are
+ * not repeated).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const plain: Record<string, unknown> = {};
+  for (const v of VARIABLES) {
+    const raw = env[v.env];
+    plain[v.key] = convert(raw === undefined || raw === '' ? v.def : raw, v.kind);
+  }
+  const config = plainToInstance(AppConfig, plain);
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const parts = errors.map((e) => {
+      const v = VARIABLES.find((x) => x.key === e.property)!;
+      // class-validator's own messages start with the property name; ours do not.
+      const why = Object.values(e.constraints ?? {})
+        .map((m) => (m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m))
+        .join(', ');
+      const shown = SECRET_BEARING.has(v.env) ? '' : ` (got "${String(env[v.env])}")`;
+      return `${v.env} ${why}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${parts.join('; ')}`);
+  }
+  return Object.freeze(config);
+}

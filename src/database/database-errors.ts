@@ -1,0 +1,26 @@
+/** Node socket errors that mean Postgres cannot be reached. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * True when an error means "the database is unavailable" (so the request may be
+ * retried later) rather than a bug: connection failures, SQLSTATE class 08
+ * (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot
+ * connect now), and pool/driver errors raised on a terminated connection.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const e = current as { code?: unknown; driverError?: unknown; cause?: unknown; name?: unknown };
+    if (typeof e.code === 'string') {
+      if (NETWORK_CODES.has(e.code) || e.code.startsWith('08') || /^57P0[123]$/.test(e.code)) return true;
+    }
+    current = e.driverError ?? e.cause;
+  }
+  return false;
+}
+
+/** SQLSTATE 23505: a unique or primary-key constraint rejected a row. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  return e?.code === '23505' || e?.driverError?.code === '23505';
+}

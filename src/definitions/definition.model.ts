@@ -1,0 +1,95 @@
+/**
+ * A saga definition as stored: every default is explicit, so what a GET shows
+ * is exactly what executions use.
+ */
+export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export const BACKOFFS = ['exponential', 'linear', 'fixed'] as const;
+export type Backoff = (typeof BACKOFFS)[number];
+
+export const ON_STEP_FAILURE = ['compensate', 'pause'] as const;
+export type OnStepFailure = (typeof ON_STEP_FAILURE)[number];
+
+export interface HttpAction {
+  type: 'http';
+  method: HttpMethod;
+  url: string;
+  /** Header names are stored lower-cased (HTTP header names are case-insensitive). */
+  headers: Record<string, string>;
+}
+
+export interface QueueAction {
+  type: 'queue';
+  queue: string;
+  task: string;
+}
+
+export type Action = HttpAction | QueueAction;
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoff: Backoff;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface StepSpec {
+  name: string;
+  action: Action;
+  /** null: the step needs no compensation and is skipped when unwinding. */
+  compensation: Action | null;
+  retry: RetryPolicy;
+  /** Per attempt, for the action and the compensation alike. */
+  timeoutMs: number;
+}
+
+export interface DefinitionSpec {
+  description: string | null;
+  /** Saga deadline; null means none. */
+  timeoutMs: number | null;
+  onStepFailure: OnStepFailure;
+  steps: StepSpec[];
+}
+
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  maxAttempts: 3,
+  backoff: 'exponential',
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+});
+export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
+export const DEFAULT_HTTP_METHOD: HttpMethod = 'POST';
+export const DEFAULT_ON_STEP_FAILURE: OnStepFailure = 'compensate';
+
+/** Limits of SPEC §1/§6 and our own bounds where the spec is silent. */
+export const LIMITS = {
+  maxSteps: 100,
+  nameMaxLength: 100,
+  descriptionMaxLength: 2_000,
+  urlMaxLength: 2_048,
+  maxHeaders: 50,
+  headerValueMaxLength: 8_192,
+  maxAttempts: 100,
+  maxDelayMs: 86_400_000,
+  stepTimeoutMaxMs: 86_400_000,
+  sagaTimeoutMaxMs: 31_536_000_000,
+} as const;
+
+export const DEFINITION_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+/** Step, queue and task names end up in idempotency keys and BullMQ job ids: no ':' allowed. */
+export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Headers the server sets itself on every participant call; a definition cannot override them. */
+export const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'idempotency-key',
+  'x-saga-id',
+  'traceparent',
+  'tracestate',
+  'host',
+  'connection',
+  'transfer-encoding',
+]);

@@ -1,0 +1,42 @@
+import type { DefinitionEntity } from './definition.entity.js';
+import type { Action, DefinitionSpec, StepSpec } from './definition.model.js';
+
+/** The API shape of one definition version (entities are never serialized directly). */
+export interface DefinitionView extends DefinitionSpec {
+  name: string;
+  version: number;
+  /** false once the name was disabled with DELETE: new triggers are refused. */
+  enabled: boolean;
+  createdAt: string;
+}
+
+export function toDefinitionView(entity: DefinitionEntity, enabled: boolean): DefinitionView {
+  const { description, timeoutMs, onStepFailure, steps } = entity.spec;
+  return {
+    name: entity.name,
+    version: entity.version,
+    description,
+    timeoutMs,
+    onStepFailure,
+    steps: steps.map(orderStep),
+    enabled,
+    createdAt: entity.createdAt.toISOString(),
+  };
+}
+
+// jsonb keeps keys in its own order; views list fields in the order of the documentation.
+function orderStep(step: StepSpec): StepSpec {
+  const { maxAttempts, backoff, initialDelayMs, maxDelayMs } = step.retry;
+  return {
+    name: step.name,
+    action: orderAction(step.action),
+    compensation: step.compensation && orderAction(step.compensation),
+    retry: { maxAttempts, backoff, initialDelayMs, maxDelayMs },
+    timeoutMs: step.timeoutMs,
+  };
+}
+
+function orderAction(action: Action): Action {
+  if (action.type === 'queue') return { type: 'queue', queue: action.queue, task: action.task };
+  return { type: 'http', method: action.method, url: action.url, headers: action.headers };
+}

@@ -1,0 +1,58 @@
+import { IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
+import { HTTP_METHODS, HttpMethod, LIMITS, QUEUE_NAME_PATTERN } from '../definition.model.js';
+import { IsHeaderMap } from './header-map.validator.js';
+
+export const ACTION_TYPES = ['http', 'queue'] as const;
+
+/**
+ * What class-transformer builds when `type` is neither http nor queue: only
+ * `type` is checked (and reported), so the error names the real mistake.
+ */
+export class ActionDto {
+  @IsIn(ACTION_TYPES, { message: `must be one of ${ACTION_TYPES.join(', ')}` })
+  type: string;
+}
+
+export class HttpActionDto extends ActionDto {
+  declare type: 'http';
+
+  @IsOptional()
+  @IsIn(HTTP_METHODS, { message: `must be one of ${HTTP_METHODS.join(', ')}` })
+  method?: HttpMethod;
+
+  @MaxLength(LIMITS.urlMaxLength)
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_valid_protocol: true },
+    { message: 'must be an absolute http:// or https:// URL' },
+  )
+  @IsString()
+  url: string;
+
+  @IsOptional()
+  @IsHeaderMap()
+  headers?: Record<string, string>;
+}
+
+export class QueueActionDto extends ActionDto {
+  declare type: 'queue';
+
+  @Matches(QUEUE_NAME_PATTERN, { message: 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  @IsString()
+  queue: string;
+
+  @Matches(QUEUE_NAME_PATTERN, { message: 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  @IsString()
+  task: string;
+}
+
+/** class-transformer options that pick the action class by its `type`. */
+export const ACTION_TYPE_OPTIONS = {
+  discriminator: {
+    property: 'type',
+    subTypes: [
+      { value: HttpActionDto, name: 'http' },
+      { value: QueueActionDto, name: 'queue' },
+    ],
+  },
+  keepDiscriminatorProperty: true,
+};

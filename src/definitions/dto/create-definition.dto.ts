@@ -1,0 +1,78 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { FieldError } from '../../common/app-error.js';
+import { fieldError } from '../../common/field-error.js';
+import { DEFAULT_RETRY, DEFINITION_NAME_PATTERN, LIMITS, ON_STEP_FAILURE, OnStepFailure } from '../definition.model.js';
+import { StepDto } from './step.dto.js';
+
+export class CreateDefinitionDto {
+  @Matches(DEFINITION_NAME_PATTERN, {
+    message: 'must match ^[a-z0-9][a-z0-9._-]{0,99}$ (lower-case letters, digits, ".", "_", "-"; at most 100)',
+  })
+  @IsString()
+  name: string;
+
+  @IsOptional()
+  @MaxLength(LIMITS.descriptionMaxLength)
+  @IsString()
+  description?: string;
+
+  @IsOptional()
+  @Min(1)
+  @Max(LIMITS.sagaTimeoutMaxMs)
+  @IsInt()
+  timeoutMs?: number;
+
+  @IsOptional()
+  @IsIn(ON_STEP_FAILURE, { message: `must be one of ${ON_STEP_FAILURE.join(', ')}` })
+  onStepFailure?: OnStepFailure;
+
+  @ArrayMinSize(1)
+  @ArrayMaxSize(LIMITS.maxSteps)
+  @ValidateNested({ each: true })
+  @Type(() => StepDto)
+  @IsArray()
+  steps: StepDto[];
+
+  /**
+   * Rules that span fields, checked on the raw body (even when other fields
+   * are invalid, so one response lists every error): step names are unique and
+   * an explicit maxDelayMs is not below the initial delay.
+   */
+  static crossFieldErrors(body: unknown): FieldError[] {
+    const steps = (body as { steps?: unknown })?.steps;
+    if (!Array.isArray(steps) || steps.length > LIMITS.maxSteps) return [];
+    const errors: FieldError[] = [];
+    const firstIndex = new Map<string, number>();
+    steps.forEach((step: unknown, i: number) => {
+      if (!step || typeof step !== 'object') return;
+      const { name, retry } = step as { name?: unknown; retry?: unknown };
+      if (typeof name === 'string') {
+        const first = firstIndex.get(name);
+        if (first === undefined) firstIndex.set(name, i);
+        else errors.push(fieldError(['steps', i, 'name'], `duplicates the name of steps[${first}]; step names must be unique`));
+      }
+      if (retry && typeof retry === 'object') {
+        const { initialDelayMs, maxDelayMs } = retry as { initialDelayMs?: unknown; maxDelayMs?: unknown };
+        const initial = typeof initialDelayMs === 'number' ? initialDelayMs : DEFAULT_RETRY.initialDelayMs;
+        if (typeof maxDelayMs === 'number' && maxDelayMs < initial) {
+          errors.push(fieldError(['steps', i, 'retry', 'maxDelayMs'], `must be at least initialDelayMs (${initial})`));
+        }
+      }
+    });
+    return errors;
+  }
+}

@@ -1,0 +1,39 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { RedisConnection } from '../redis/redis.module.js';
+
+/** Per-check limit, so a hung dependency makes `ready` fail rather than hang. */
+const CHECK_TIMEOUT_MS = 1_500;
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly redis: RedisConnection,
+  ) {}
+
+  /** The process is up and serving HTTP; no dependency is checked. */
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  /** Postgres and Redis both answer; 503 (problem+json with the checks) otherwise. */
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.db.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('redis')
+          .attempt(async () => {
+            await this.redis.client.ping();
+          })
+          .withTimeout(CHECK_TIMEOUT_MS),
+    ]);
+  }
+}

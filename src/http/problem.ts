@@ -1,0 +1,103 @@
+import { HttpException } from '@nestjs/common';
+import { AppError, ErrorCode } from '../common/app-error.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
+
+/** RFC 9457 problem details, with our stable `code` as an extension member. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Every code's HTTP status and title. Exhaustive: a new code will not compile without a row. */
+const HTTP: Record<ErrorCode, { status: number; title: string }> = {
+  VALIDATION_FAILED: { status: 400, title: 'Invalid request' },
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  DEFINITION_NOT_FOUND: { status: 404, title: 'Definition not found' },
+  DEFINITION_VERSION_NOT_FOUND: { status: 404, title: 'Definition version not found' },
+  DEFINITION_DISABLED: { status: 409, title: 'Definition disabled' },
+  CONCURRENT_UPDATE: { status: 409, title: 'Concurrent update' },
+  NOT_READY: { status: 503, title: 'Not ready' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  INTERNAL: { status: 500, title: 'Internal server error' },
+};
+
+export function problemType(code: ErrorCode): string {
+  return `urn:saga-orchestrator:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+export function problemOf(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {
+  const { status, title } = HTTP[code];
+  return { type: problemType(code), title, status, detail, code, ...extensions };
+}
+
+/** Fastify's own error codes (body parsing, limits) that reach us before a route runs. */
+const FASTIFY: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PAYLOAD_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.VALIDATION_FAILED,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.MALFORMED_JSON,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MALFORMED_JSON,
+};
+
+const FASTIFY_DETAIL: Partial<Record<ErrorCode, string>> = {
+  PAYLOAD_TOO_LARGE: 'The request body is larger than the 1 MiB limit.',
+  UNSUPPORTED_MEDIA_TYPE: 'Send the body as application/json.',
+  MALFORMED_JSON: 'The request body is not valid JSON.',
+};
+
+const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION_FAILED,
+  404: ErrorCode.ROUTE_NOT_FOUND,
+  405: ErrorCode.METHOD_NOT_ALLOWED,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  503: ErrorCode.SERVICE_UNAVAILABLE,
+};
+
+function isFastifyError(error: unknown): error is Error & { code: keyof typeof FASTIFY } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && code in FASTIFY;
+}
+
+/**
+ * Turns anything thrown while serving a request into a problem. Returns
+ * `unexpected: true` for errors that are bugs (they get logged with a stack).
+ */
+export function toProblem(error: unknown): { problem: Problem; unexpected: boolean } {
+  if (error instanceof AppError) {
+    return { problem: problemOf(error.code, error.message, error.details), unexpected: false };
+  }
+  // Nest wraps Fastify's own errors (body parsing, limits) in an HttpException; the cause names them.
+  if (error instanceof HttpException && isFastifyError(error.cause)) return toProblem(error.cause);
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = HTTP_STATUS_CODES[status];
+    if (code) {
+      const response = error.getResponse();
+      const detail = typeof response === 'object' && response && 'message' in response ? String(response.message) : error.message;
+      return { problem: { ...problemOf(code, detail), status }, unexpected: false };
+    }
+  }
+  if (isFastifyError(error)) {
+    const code = FASTIFY[error.code];
+    return { problem: problemOf(code, FASTIFY_DETAIL[code] ?? error.message), unexpected: false };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      problem: problemOf(ErrorCode.SERVICE_UNAVAILABLE, 'The database is unavailable; nothing was stored. Retry later.'),
+      unexpected: false,
+    };
+  }
+  return { problem: problemOf(ErrorCode.INTERNAL, 'An unexpected error occurred; it has been logged.'), unexpected: true };
+}
