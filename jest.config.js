@@ -1,25 +1,20 @@
 // Three projects: unit (pure logic, no I/O), integration and e2e (real
 // Postgres and Redis; every test file gets its own database and key prefix).
+// NestJS 12 ships ES modules only, so Jest runs in its native ESM mode
+// (node --experimental-vm-modules; scripts/test.sh sets it).
 const base = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // Sources import with the `.js` suffix Node needs; Jest resolves the `.ts` file.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
-module.exports = {
+export default {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
-    {
-      ...base,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
-      slowTestThreshold: 30,
-    },
-    {
-      ...base,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
-      slowTestThreshold: 30,
-    },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'], slowTestThreshold: 30 },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'], slowTestThreshold: 30 },
   ],
 };

@@ -1,5 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { AppError, ErrorCode } from '../common/app-error.js';
 import { RedisConnection } from '../redis/redis.module.js';
 
 /** Per-check limit, so a hung dependency makes `ready` fail rather than hang. */
@@ -21,19 +22,26 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Postgres and Redis both answer; 503 (problem+json with the checks) otherwise. */
+  /** Postgres and Redis both answer; otherwise 503 problem+json naming the failed checks. */
   @Get('ready')
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.db.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
-      () =>
-        this.indicators
-          .check('redis')
-          .attempt(async () => {
-            await this.redis.client.ping();
-          })
-          .withTimeout(CHECK_TIMEOUT_MS),
-    ]);
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('redis')
+            .attempt(async () => {
+              await this.redis.client.ping();
+            })
+            .withTimeout(CHECK_TIMEOUT_MS),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      const down = Object.keys(result.error ?? {});
+      throw new AppError(ErrorCode.NOT_READY, `Not ready: ${down.join(' and ')} unavailable.`, { checks: result.details });
+    }
   }
 }

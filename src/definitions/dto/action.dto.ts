@@ -1,5 +1,6 @@
 import { IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
-import { HTTP_METHODS, HttpMethod, LIMITS, QUEUE_NAME_PATTERN } from '../definition.model.js';
+import { HTTP_METHODS, LIMITS, QUEUE_NAME_PATTERN } from '../definition.model.js';
+import type { HttpMethod } from '../definition.model.js';
 import { IsHeaderMap } from './header-map.validator.js';
 
 export const ACTION_TYPES = ['http', 'queue'] as const;

@@ -15,7 +15,8 @@ import {
 } from 'class-validator';
 import { FieldError } from '../../common/app-error.js';
 import { fieldError } from '../../common/field-error.js';
-import { DEFAULT_RETRY, DEFINITION_NAME_PATTERN, LIMITS, ON_STEP_FAILURE, OnStepFailure } from '../definition.model.js';
+import { DEFAULT_RETRY, DEFINITION_NAME_PATTERN, LIMITS, ON_STEP_FAILURE } from '../definition.model.js';
+import type { OnStepFailure } from '../definition.model.js';
 import { StepDto } from './step.dto.js';
 
 export class CreateDefinitionDto {

@@ -1,5 +1,6 @@
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { BACKOFFS, Backoff, LIMITS } from '../definition.model.js';
+import { BACKOFFS, LIMITS } from '../definition.model.js';
+import type { Backoff } from '../definition.model.js';
 
 export class RetryPolicyDto {
   @IsOptional()

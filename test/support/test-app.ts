@@ -1,0 +1,44 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { createTestDatabase, TestDatabase } from './test-database.js';
+import { BASE_REDIS_URL, createTestRedisPrefix } from './test-redis.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  baseUrl: string;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * The real application on a random port, against its own database and Redis
+ * prefix; `env` overrides configuration variables.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const redis = createTestRedisPrefix();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: BASE_REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    DB_POOL_SIZE: '5',
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    database,
+    async close() {
+      await app.close();
+      await redis.cleanup();
+      await database.drop();
+    },
+  };
+}
