@@ -5,6 +5,8 @@
 const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
+  // As in main.ts: decorators that read type metadata need it loaded first.
+  setupFiles: ['reflect-metadata'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   // Sources import with the `.js` suffix Node needs; Jest resolves the `.ts` file.

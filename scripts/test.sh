@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dependencies
+ensure_build
 ensure_services
 
 step "Type checking (tsc --noEmit)"

@@ -22,6 +22,5 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     { logger: NEST_LEVELS[config.logLevel], abortOnError: false },
   );
   setUpHttp(app);
-  app.enableShutdownHooks();
   return app;
 }
