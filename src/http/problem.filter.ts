@@ -13,7 +13,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
+function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const { problem, unexpected } = toProblem(exception);
   if (unexpected) {
     logger.error(`${request.method} ${request.url} failed: ${(exception as Error)?.stack ?? String(exception)}`);

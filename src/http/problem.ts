@@ -23,6 +23,7 @@ const HTTP: Record<ErrorCode, { status: number; title: string }> = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  REQUEST_REJECTED: { status: 400, title: 'Request rejected' },
   DEFINITION_NOT_FOUND: { status: 404, title: 'Definition not found' },
   DEFINITION_VERSION_NOT_FOUND: { status: 404, title: 'Definition version not found' },
   DEFINITION_DISABLED: { status: 409, title: 'Definition disabled' },
@@ -62,7 +63,6 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   405: ErrorCode.METHOD_NOT_ALLOWED,
   413: ErrorCode.PAYLOAD_TOO_LARGE,
   415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-  503: ErrorCode.SERVICE_UNAVAILABLE,
 };
 
 function isFastifyError(error: unknown): error is Error & { code: keyof typeof FASTIFY } {
@@ -80,14 +80,11 @@ export function toProblem(error: unknown): { problem: Problem; unexpected: boole
   }
   // Nest wraps Fastify's own errors (body parsing, limits) in an HttpException; the cause names them.
   if (error instanceof HttpException && isFastifyError(error.cause)) return toProblem(error.cause);
-  if (error instanceof HttpException) {
+  if (error instanceof HttpException && error.getStatus() < 500) {
     const status = error.getStatus();
-    const code = HTTP_STATUS_CODES[status];
-    if (code) {
-      const response = error.getResponse();
-      const detail = typeof response === 'object' && response && 'message' in response ? String(response.message) : error.message;
-      return { problem: { ...problemOf(code, detail), status }, unexpected: false };
-    }
+    const response = error.getResponse();
+    const detail = typeof response === 'object' && response && 'message' in response ? String(response.message) : error.message;
+    return { problem: { ...problemOf(HTTP_STATUS_CODES[status] ?? ErrorCode.REQUEST_REJECTED, detail), status }, unexpected: false };
   }
   if (isFastifyError(error)) {
     const code = FASTIFY[error.code];

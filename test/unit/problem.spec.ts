@@ -29,6 +29,12 @@ describe(toProblem.name, () => {
     expect(toProblem(new NotFoundException('Cannot GET /x')).problem).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND' });
   });
 
+  it('should keep the status of any other framework 4xx instead of answering 500', () => {
+    const { problem, unexpected } = toProblem(new HttpException('slow down', 429));
+    expect(unexpected).toBe(false);
+    expect(problem).toMatchObject({ status: 429, code: 'REQUEST_REJECTED', detail: 'slow down' });
+  });
+
   it('should map an unreachable database to 503, not 500', () => {
     const error = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     expect(toProblem(error).problem).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
