@@ -1,0 +1,87 @@
+/** Saga statuses of SPEC §2, and their traits in one table. */
+export const SagaStatus = {
+  RUNNING: 'RUNNING',
+  COMPLETED: 'COMPLETED',
+  COMPENSATING: 'COMPENSATING',
+  COMPENSATED: 'COMPENSATED',
+  PAUSED: 'PAUSED',
+  FAILED: 'FAILED',
+} as const;
+export type SagaStatus = (typeof SagaStatus)[keyof typeof SagaStatus];
+
+interface SagaStatusTraits {
+  /** Never changes again (replay of COMPENSATED starts a new run, which is a new life). */
+  terminal: boolean;
+  /** Work is in flight; the reconciler watches it. */
+  active: boolean;
+  /** Stopped and waiting for a person: replay or cancel. */
+  waitsForOperator: boolean;
+}
+
+export const SAGA_STATUS_TRAITS: Record<SagaStatus, SagaStatusTraits> = {
+  RUNNING: { terminal: false, active: true, waitsForOperator: false },
+  COMPENSATING: { terminal: false, active: true, waitsForOperator: false },
+  COMPLETED: { terminal: true, active: false, waitsForOperator: false },
+  COMPENSATED: { terminal: true, active: false, waitsForOperator: false },
+  PAUSED: { terminal: false, active: false, waitsForOperator: true },
+  FAILED: { terminal: false, active: false, waitsForOperator: true },
+};
+
+export const ACTIVE_SAGA_STATUSES = (Object.keys(SAGA_STATUS_TRAITS) as SagaStatus[]).filter((s) => SAGA_STATUS_TRAITS[s].active);
+
+/** A saga has settled when nothing more happens without a person: terminal, PAUSED or FAILED. */
+export function isSettled(status: SagaStatus): boolean {
+  return !SAGA_STATUS_TRAITS[status].active;
+}
+
+export const StepStatus = {
+  PENDING: 'PENDING',
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  COMPENSATING: 'COMPENSATING',
+  COMPENSATED: 'COMPENSATED',
+  COMPENSATION_FAILED: 'COMPENSATION_FAILED',
+} as const;
+export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+
+/** Status of a step's compensation, shown as `compensation.status`. */
+export const CompensationStatus = {
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+} as const;
+export type CompensationStatus = (typeof CompensationStatus)[keyof typeof CompensationStatus];
+
+export const Phase = { ACTION: 'action', COMPENSATION: 'compensation' } as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** `error.code` of a saga that is compensating, compensated, paused or failed. */
+export const SagaErrorCode = {
+  STEP_FAILED: 'STEP_FAILED',
+  CANCELLED: 'CANCELLED',
+  SAGA_TIMEOUT: 'SAGA_TIMEOUT',
+  COMPENSATION_FAILED: 'COMPENSATION_FAILED',
+} as const;
+export type SagaErrorCode = (typeof SagaErrorCode)[keyof typeof SagaErrorCode];
+
+/** History event types of SPEC §4. */
+export const EventType = {
+  SagaStarted: 'SagaStarted',
+  StepStarted: 'StepStarted',
+  StepSucceeded: 'StepSucceeded',
+  StepFailed: 'StepFailed',
+  StepRetryScheduled: 'StepRetryScheduled',
+  CompensationStarted: 'CompensationStarted',
+  CompensationSucceeded: 'CompensationSucceeded',
+  CompensationFailed: 'CompensationFailed',
+  SagaCompleted: 'SagaCompleted',
+  SagaCompensating: 'SagaCompensating',
+  SagaCompensated: 'SagaCompensated',
+  SagaPaused: 'SagaPaused',
+  SagaFailed: 'SagaFailed',
+  SagaCancelled: 'SagaCancelled',
+  SagaTimedOut: 'SagaTimedOut',
+  SagaReplayed: 'SagaReplayed',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];

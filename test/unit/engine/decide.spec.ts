@@ -1,0 +1,316 @@
+import type { DefinitionSpec, StepSpec } from '../../../src/definitions/definition.model.js';
+import { applyDecision } from '../../../src/engine/apply-decision.js';
+import { decide } from '../../../src/engine/decide.js';
+import { newSagaSnapshot } from '../../../src/engine/new-saga.js';
+import type { AttemptFailure, Decision, EngineInput, SagaSnapshot } from '../../../src/engine/saga-state.js';
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+
+function step(name: string, opts: { compensation?: boolean; maxAttempts?: number } = {}): StepSpec {
+  return {
+    name,
+    action: { type: 'http', method: 'POST', url: `http://p/${name}`, headers: {} },
+    compensation: opts.compensation === false ? null : { type: 'http', method: 'POST', url: `http://p/${name}/undo`, headers: {} },
+    retry: { maxAttempts: opts.maxAttempts ?? 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10_000 },
+    timeoutMs: 1000,
+  };
+}
+
+function def(steps: StepSpec[], onStepFailure: 'compensate' | 'pause' = 'compensate'): DefinitionSpec {
+  return { description: null, timeoutMs: null, onStepFailure, steps };
+}
+
+const fail = (f: Partial<AttemptFailure> = {}): AttemptFailure => ({ retryable: false, timedOut: false, message: 'boom', ...f });
+
+/** Drives a saga through inputs; `ok`/`err` address the outstanding attempt. */
+class Sim {
+  saga: SagaSnapshot;
+  log: Decision[] = [];
+
+  constructor(readonly definition: DefinitionSpec) {
+    this.saga = newSagaSnapshot(definition.steps.length);
+    this.send({ type: 'start' });
+  }
+
+  send(input: EngineInput): Decision {
+    const d = decide({ definition: this.definition, saga: this.saga, now: NOW, random: () => 0.5 }, input);
+    this.log.push(d);
+    if (d.outcome === 'applied') this.saga = applyDecision(this.saga, d);
+    return d;
+  }
+
+  ok(output: unknown = { ok: true }): Decision {
+    return this.send({ type: 'attempt-succeeded', step: this.saga.cursor, phase: this.saga.phase, attempt: this.saga.attempt, output });
+  }
+
+  err(failure: Partial<AttemptFailure> = {}): Decision {
+    return this.send({ type: 'attempt-failed', step: this.saga.cursor, phase: this.saga.phase, attempt: this.saga.attempt, failure: fail(failure) });
+  }
+
+  /** Every dispatch so far, as "step:phase#attempt". */
+  dispatches(): string[] {
+    return this.log.flatMap((d) =>
+      d.outcome === 'applied' ? d.commands.map((c) => `${this.definition.steps[c.step].name}:${c.phase}#${c.attempt}`) : [],
+    );
+  }
+
+  events(): string[] {
+    return this.log.flatMap((d) => (d.outcome === 'applied' ? d.events.map((e) => (e.step ? `${e.type}(${e.step})` : e.type)) : []));
+  }
+}
+
+describe(decide.name, () => {
+  describe('forward execution', () => {
+    it('should run steps strictly in order, one at a time, and complete', () => {
+      const sim = new Sim(def([step('a'), step('b'), step('c')]));
+      expect(sim.saga).toMatchObject({ status: 'RUNNING', cursor: 0, phase: 'action', attempt: 1, awaiting: true });
+      sim.ok({ r: 1 });
+      expect(sim.saga.cursor).toBe(1);
+      sim.ok();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPLETED');
+      expect(sim.saga.awaiting).toBe(false);
+      expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1', 'c:action#1']);
+      expect(sim.events()).toEqual([
+        'StepStarted(a)', 'StepSucceeded(a)', 'StepStarted(b)', 'StepSucceeded(b)', 'StepStarted(c)', 'StepSucceeded(c)', 'SagaCompleted',
+      ]);
+      expect(sim.saga.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    });
+
+    it('should record each output under the step name', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      const d = sim.ok({ reservationId: 'r-1' });
+      expect(d.outcome === 'applied' && d.results).toEqual({ a: { reservationId: 'r-1' } });
+      const d2 = sim.send({ type: 'attempt-succeeded', step: 1, phase: 'action', attempt: 1, output: undefined });
+      expect(d2.outcome === 'applied' && d2.results).toEqual({ b: null });
+    });
+
+    it('should set finishedAt only when the saga ends', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      const first = sim.ok();
+      expect(first.outcome === 'applied' && first.saga.finishedAt).toBeUndefined();
+      const last = sim.ok();
+      expect(last.outcome === 'applied' && last.saga.finishedAt).toEqual(NOW);
+    });
+  });
+
+  describe('retries', () => {
+    it('should retry a retryable failure with backoff until maxAttempts, then fail for good', () => {
+      const sim = new Sim(def([step('a', { maxAttempts: 3 })]));
+      const first = sim.err({ retryable: true });
+      expect(first.outcome === 'applied' && first.commands).toEqual([
+        { type: 'dispatch', step: 0, phase: 'action', attempt: 2, notBefore: new Date(NOW.getTime() + 100) },
+      ]);
+      const second = sim.err({ retryable: true });
+      expect(second.outcome === 'applied' && second.commands[0].notBefore).toEqual(new Date(NOW.getTime() + 200));
+      sim.err({ retryable: true });
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.saga.steps[0]).toMatchObject({ status: 'FAILED', attempts: 3 });
+      expect(sim.events().filter((e) => e.startsWith('StepRetryScheduled'))).toHaveLength(2);
+    });
+
+    it('should not retry a permanent failure', () => {
+      const sim = new Sim(def([step('a', { maxAttempts: 5 })]));
+      sim.err({ retryable: false });
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.dispatches()).toEqual(['a:action#1']);
+      expect(sim.saga.error).toMatchObject({ code: 'STEP_FAILED', step: 'a' });
+    });
+
+    it('should succeed on a later attempt and continue', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      sim.err({ retryable: true, timedOut: true });
+      sim.ok();
+      expect(sim.saga.steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 2, lastAttemptTimedOut: false });
+      expect(sim.saga.cursor).toBe(1);
+    });
+  });
+
+  describe('compensation', () => {
+    it('should compensate every succeeded step, last first, when a step fails for good', () => {
+      const sim = new Sim(def([step('a'), step('b'), step('c'), step('d')]));
+      sim.ok();
+      sim.ok();
+      sim.ok();
+      sim.err();
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 2, phase: 'compensation', attempt: 1 });
+      sim.ok();
+      sim.ok();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.dispatches().filter((d) => d.includes('compensation'))).toEqual([
+        'c:compensation#1', 'b:compensation#1', 'a:compensation#1',
+      ]);
+      expect(sim.saga.steps.map((s) => s.status)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'FAILED']);
+      expect(sim.saga.steps.map((s) => s.compensationStatus)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', null]);
+    });
+
+    it('should compensate a step whose final attempt timed out (unknown outcome), first', () => {
+      const sim = new Sim(def([step('a'), step('b', { maxAttempts: 2 })]));
+      sim.ok();
+      sim.err({ retryable: true, timedOut: false });
+      sim.err({ retryable: true, timedOut: true });
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation' });
+      sim.ok();
+      sim.ok();
+      expect(sim.dispatches().filter((d) => d.includes('compensation'))).toEqual(['b:compensation#1', 'a:compensation#1']);
+    });
+
+    it('should not compensate a failed step whose final attempt did not time out, even if an earlier one did', () => {
+      const sim = new Sim(def([step('a'), step('b', { maxAttempts: 2 })]));
+      sim.ok();
+      sim.err({ retryable: true, timedOut: true });
+      sim.err({ retryable: false, timedOut: false });
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 0 });
+    });
+
+    it('should skip steps without a compensation', () => {
+      const sim = new Sim(def([step('a'), step('b', { compensation: false }), step('c')]));
+      sim.ok();
+      sim.ok();
+      sim.err();
+      expect(sim.saga.cursor).toBe(0);
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.saga.steps[1].status).toBe('SUCCEEDED');
+    });
+
+    it('should end COMPENSATED at once when nothing needs compensating', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      sim.err();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.events()).toEqual(['StepStarted(a)', 'StepFailed(a)', 'SagaCompensating', 'SagaCompensated']);
+    });
+
+    it('should retry a failed compensation with the step policy, then continue', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      sim.ok();
+      sim.err();
+      const retry = sim.err({ retryable: true });
+      expect(retry.outcome === 'applied' && retry.commands[0]).toMatchObject({ step: 0, phase: 'compensation', attempt: 2 });
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.saga.steps[0]).toMatchObject({ compensationAttempts: 2, compensationStatus: 'SUCCEEDED' });
+    });
+
+    it('should end FAILED when a compensation fails for good, keeping why compensation began', () => {
+      const sim = new Sim(def([step('a'), step('b', { maxAttempts: 2 }), step('c')]));
+      sim.ok();
+      sim.ok();
+      sim.err();
+      sim.err({ retryable: true });
+      sim.err({ retryable: true });
+      expect(sim.saga.status).toBe('FAILED');
+      expect(sim.saga.awaiting).toBe(false);
+      expect(sim.saga.cursor).toBe(1);
+      expect(sim.saga.steps[1]).toMatchObject({ status: 'COMPENSATION_FAILED', compensationStatus: 'FAILED' });
+      expect(sim.saga.error).toMatchObject({ code: 'COMPENSATION_FAILED', step: 'b', cause: { code: 'STEP_FAILED', step: 'c' } });
+      expect(sim.events().at(-1)).toBe('SagaFailed(b)');
+    });
+  });
+
+  describe('pause', () => {
+    it('should pause without compensating when the definition says so', () => {
+      const sim = new Sim(def([step('a'), step('b')], 'pause'));
+      sim.ok();
+      sim.err();
+      expect(sim.saga).toMatchObject({ status: 'PAUSED', cursor: 1, awaiting: false });
+      expect(sim.saga.error).toMatchObject({ code: 'STEP_FAILED', step: 'b' });
+      expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1']);
+    });
+
+    it('should compensate a paused saga when it is cancelled', () => {
+      const sim = new Sim(def([step('a'), step('b')], 'pause'));
+      sim.ok();
+      sim.err({ timedOut: true });
+      sim.send({ type: 'cancel' });
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation' });
+      expect(sim.saga.error).toMatchObject({ code: 'CANCELLED' });
+      sim.ok();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+    });
+  });
+
+  describe('cancel and deadline', () => {
+    it.each([
+      ['cancel', 'CANCELLED', 'SagaCancelled'],
+      ['deadline', 'SAGA_TIMEOUT', 'SagaTimedOut'],
+    ] as const)('%s while an attempt is outstanding should wait for it, then compensate what it did', (type, code, event) => {
+      const sim = new Sim(def([step('a'), step('b'), step('c')]));
+      sim.ok();
+      sim.send({ type });
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', phase: 'action', cursor: 1, awaiting: true });
+      expect(sim.saga.stopRequested).toMatchObject({ code });
+      expect(sim.events()).toContain(event);
+      expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1']);
+      sim.ok();
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', phase: 'compensation', cursor: 1, stopRequested: null });
+      sim.ok();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.saga.error).toMatchObject({ code });
+      expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1', 'b:compensation#1', 'a:compensation#1']);
+    });
+
+    it('should not retry the outstanding step after a cancel, and skip its compensation when it failed cleanly', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      sim.ok();
+      sim.send({ type: 'cancel' });
+      sim.err({ retryable: true });
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 0, phase: 'compensation' });
+      expect(sim.saga.steps[1].status).toBe('FAILED');
+    });
+
+    it('should compensate the outstanding step after a cancel when its attempt timed out', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      sim.ok();
+      sim.send({ type: 'cancel' });
+      sim.err({ retryable: true, timedOut: true });
+      expect(sim.saga).toMatchObject({ cursor: 1, phase: 'compensation' });
+    });
+
+    it.each([
+      ['COMPLETED', (s: Sim) => s.ok()],
+      ['COMPENSATED', (s: Sim) => s.err()],
+      ['COMPENSATING', (s: Sim) => s.send({ type: 'cancel' })],
+    ] as const)('should reject cancel of a %s saga', (status, drive) => {
+      const sim = new Sim(def([step('a')]));
+      drive(sim);
+      if (status !== 'COMPENSATING') expect(sim.saga.status).toBe(status);
+      const before = sim.saga;
+      const d = sim.send({ type: 'cancel' });
+      expect(d.outcome).toBe('rejected');
+      expect(sim.saga).toBe(before);
+    });
+
+    it('should ignore a deadline after the saga completed', () => {
+      const sim = new Sim(def([step('a')]));
+      sim.ok();
+      expect(sim.send({ type: 'deadline' }).outcome).toBe('stale');
+    });
+  });
+
+  describe('stale and duplicate results', () => {
+    it.each([
+      ['a duplicate of an applied result', (s: Sim) => ({ step: 0, phase: 'action', attempt: 1 }), (s: Sim) => s.ok()],
+      ['a late result of an attempt already retried', () => ({ step: 0, phase: 'action', attempt: 1 }), (s: Sim) => s.err({ retryable: true })],
+      ['a result for another step', () => ({ step: 1, phase: 'action', attempt: 1 }), () => undefined],
+      ['a result for the wrong phase', () => ({ step: 0, phase: 'compensation', attempt: 1 }), () => undefined],
+    ] as const)('should change nothing for %s', (_label, address, drive) => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      const target = address(sim);
+      drive(sim);
+      const before = sim.saga;
+      const d = sim.send({ type: 'attempt-succeeded', ...target, output: 1 } as EngineInput);
+      expect(d.outcome).toBe('stale');
+      expect(sim.saga).toBe(before);
+    });
+
+    it('should change nothing for a result after the saga paused', () => {
+      const sim = new Sim(def([step('a')], 'pause'));
+      sim.err();
+      expect(sim.send({ type: 'attempt-succeeded', step: 0, phase: 'action', attempt: 1, output: 1 }).outcome).toBe('stale');
+    });
+  });
+});
