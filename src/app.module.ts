@@ -3,16 +3,19 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
-import { DefinitionsModule } from './definitions/definitions.module.js';
+import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
+import { ExecutionsApiModule } from './executions/executions-api.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { WorkersModule } from './workers/workers.module.js';
 
-/** Composes the process from its role: every role serves health; `api`/`all` serve /v1. */
+/** Composes the process from its role: every role serves health; `api`/`all` serve /v1; `worker`/`all` run steps. */
 @Module({})
 export class AppModule {
   static forConfig(config: AppConfig): DynamicModule {
     const roleModules: Type[] = [];
-    if (config.servesApi) roleModules.push(DefinitionsModule);
+    if (config.servesApi) roleModules.push(DefinitionsApiModule, ExecutionsApiModule);
+    if (config.runsWorkers) roleModules.push(WorkersModule);
     return {
       module: AppModule,
       imports: [

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { DefinitionsController } from './definitions.controller.js';
+import { DefinitionCache } from './definition-cache.js';
 import { DefinitionsRepository } from './definitions.repository.js';
 import { DefinitionsService } from './definitions.service.js';
 
+/** Definition storage; used by the API and by the workers. */
 @Module({
-  controllers: [DefinitionsController],
-  providers: [DefinitionsRepository, DefinitionsService],
-  exports: [DefinitionsService, DefinitionsRepository],
+  providers: [DefinitionsRepository, DefinitionsService, DefinitionCache],
+  exports: [DefinitionsRepository, DefinitionsService, DefinitionCache],
 })
 export class DefinitionsModule {}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+import type { StepJob } from './step-job.js';
+
+/** Completed jobs are kept this long so a late re-publish of the same id is still a no-op. */
+const KEEP_COMPLETED_S = 3600;
+const KEEP_FAILED_S = 7 * 24 * 3600;
+
+/** Adds jobs to BullMQ. Retries are decided by the engine, so every job runs once (`attempts: 1`). */
+@Injectable()
+export class JobPublisher implements OnApplicationShutdown {
+  readonly connection: Redis;
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(@Inject(AppConfig) private readonly config: AppConfig) {
+    // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on.
+    this.connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, connectionName: 'saga-orchestrator:publish' });
+    this.connection.on('error', () => undefined);
+  }
+
+  queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.config.redisPrefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async publish(jobs: StepJob[], now = Date.now()): Promise<void> {
+    const byQueue = new Map<string, StepJob[]>();
+    for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+    await Promise.all(
+      [...byQueue.entries()].map(([name, list]) =>
+        this.queue(name).addBulk(
+          list.map((job) => ({
+            name: job.data.phase,
+            data: job.data,
+            opts: {
+              jobId: job.jobId,
+              delay: job.notBefore ? Math.max(0, Date.parse(job.notBefore) - now) : undefined,
+              attempts: 1,
+              removeOnComplete: { age: KEEP_COMPLETED_S },
+              removeOnFail: { age: KEEP_FAILED_S },
+            },
+          })),
+        ),
+      ),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { JobPublisher } from './job-publisher.js';
+import type { StepJob } from './step-job.js';
+
+/** Rows younger than this are left to the fast path that wrote them. */
+const RELAY_MIN_AGE_MS = 2_000;
+const RELAY_INTERVAL_MS = 1_000;
+const RELAY_BATCH = 500;
+const DELETE_BATCH_DELAY_MS = 20;
+
+/**
+ * The transactional outbox. Work is written with the state change that
+ * creates it; `publishCommitted` publishes it at once after commit (the fast
+ * path) and deletes the rows in batches. The relay publishes whatever the fast
+ * path did not (a crash between commit and publish, Redis down): it claims old
+ * rows with FOR UPDATE SKIP LOCKED, so several instances share the work.
+ * Publishing twice is harmless: job ids are deterministic.
+ */
+@Injectable()
+export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(Outbox.name);
+  private pendingDeletes: string[] = [];
+  private deleteTimer: NodeJS.Timeout | null = null;
+  private relayTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly publisher: JobPublisher,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.runsWorkers) this.scheduleRelay();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.relayTimer) clearTimeout(this.relayTimer);
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
+    await this.flushDeletes();
+  }
+
+  /** Publishes jobs whose outbox rows just committed. Failures are left to the relay. */
+  async publishCommitted(outboxIds: string[], jobs: StepJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    try {
+      await this.publisher.publish(jobs);
+    } catch (error) {
+      this.logger.warn(`publish failed, the relay will retry: ${(error as Error).message}`);
+      return;
+    }
+    this.pendingDeletes.push(...outboxIds);
+    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), DELETE_BATCH_DELAY_MS);
+  }
+
+  private async flushDeletes(): Promise<void> {
+    this.deleteTimer = null;
+    const ids = this.pendingDeletes;
+    this.pendingDeletes = [];
+    if (ids.length === 0) return;
+    try {
+      await this.dataSource.query('DELETE FROM saga_outbox WHERE id = ANY($1::bigint[])', [ids]);
+    } catch (error) {
+      // The rows stay; the relay publishes them again, which is harmless.
+      this.logger.warn(`outbox cleanup failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** One relay pass; returns how many rows it published. */
+  async relayOnce(minAgeMs = RELAY_MIN_AGE_MS): Promise<number> {
+    return this.dataSource.transaction(async (em) => {
+      const rows = (await em.query(
+        `SELECT id::text, job FROM saga_outbox
+          WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
+          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [minAgeMs, RELAY_BATCH],
+      )) as Array<{ id: string; job: StepJob }>;
+      if (rows.length === 0) return 0;
+      await this.publisher.publish(rows.map((r) => r.job));
+      await em.query('DELETE FROM saga_outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  private scheduleRelay(): void {
+    if (this.stopped) return;
+    this.relayTimer = setTimeout(async () => {
+      try {
+        const n = await this.relayOnce();
+        if (n > 0) this.logger.log(`relay published ${n} job(s) the fast path had not`);
+      } catch (error) {
+        this.logger.warn(`outbox relay pass failed: ${(error as Error).message}`);
+      }
+      this.scheduleRelay();
+    }, RELAY_INTERVAL_MS);
+  }
+}

@@ -1,0 +1,173 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppError, ErrorCode } from '../common/app-error.js';
+import { canonicalJson, sha256Hex } from '../common/canonical-json.js';
+import { fieldError } from '../common/field-error.js';
+import { DefinitionCache } from '../definitions/definition-cache.js';
+import { DefinitionsRepository } from '../definitions/definitions.repository.js';
+import { Outbox } from '../dispatch/outbox.js';
+import { stepJob } from '../dispatch/step-job.js';
+import { decide } from '../engine/decide.js';
+import { newSagaSnapshot } from '../engine/new-saga.js';
+import type { EngineInput, SagaSnapshot } from '../engine/saga-state.js';
+import { EventType } from '../engine/statuses.js';
+import type { StartSagaDto } from './dto/start-saga.dto.js';
+import { SagaRecord, SagaRepository } from './saga.repository.js';
+
+/** SPEC §6: inputs and step outputs over 256 KiB are refused. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** How often a transition is re-read and re-decided when another writer moved the saga first. */
+const APPLY_ATTEMPTS = 20;
+
+export type ApplyOutcome = 'applied' | 'stale' | 'rejected' | 'missing';
+
+@Injectable()
+export class ExecutionsService {
+  private readonly logger = new Logger(ExecutionsService.name);
+
+  constructor(
+    private readonly sagas: SagaRepository,
+    private readonly definitions: DefinitionsRepository,
+    private readonly definitionCache: DefinitionCache,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /**
+   * Starts a saga: the saga, its first history events and the work for step 1
+   * commit in one statement before this returns. With an idempotency key, the
+   * same request returns the saga it started; a different request under the
+   * same key is refused.
+   */
+  async start(dto: StartSagaDto, idempotencyKey: string | null): Promise<{ saga: SagaRecord; created: boolean }> {
+    const input = dto.input === undefined ? {} : dto.input;
+    const inputBytes = Buffer.byteLength(JSON.stringify(input));
+    if (inputBytes > MAX_PAYLOAD_BYTES) {
+      throw AppError.validation([fieldError(['input'], `must be at most 256 KiB of JSON (got ${inputBytes} bytes)`)]);
+    }
+    const requestHash = idempotencyKey ? sha256Hex(canonicalJson({ ...dto, input })) : null;
+    if (idempotencyKey) {
+      const existing = await this.sagas.findByIdempotencyKey(idempotencyKey);
+      if (existing) return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
+    }
+
+    const stored = dto.version === undefined ? await this.definitions.findLatest(dto.definition) : await this.definitions.findVersion(dto.definition, dto.version);
+    if (!stored) {
+      const known = dto.version !== undefined && (await this.definitions.findLatest(dto.definition));
+      throw known
+        ? new AppError(ErrorCode.DEFINITION_VERSION_NOT_FOUND, `Definition "${dto.definition}" has no version ${dto.version}.`)
+        : new AppError(ErrorCode.DEFINITION_NOT_FOUND, `No definition named "${dto.definition}".`, { definition: dto.definition });
+    }
+    if (!stored.enabled) {
+      throw new AppError(ErrorCode.DEFINITION_DISABLED, `Definition "${dto.definition}" is disabled; register it again to enable it.`);
+    }
+    const spec = stored.entity.spec;
+    const now = new Date();
+    const id = randomUUID();
+    const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, { type: 'start' });
+    if (decision.outcome !== 'applied') throw new Error('start was not applied');
+    const events = [
+      { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
+      ...decision.events,
+    ];
+    const jobs = decision.commands.map((c) => stepJob(id, 1, c));
+    const outboxIds = await this.sagas.insert(
+      {
+        id,
+        definitionName: stored.entity.name,
+        definitionVersion: stored.entity.version,
+        input,
+        correlationId: dto.correlationId ?? null,
+        idempotencyKey,
+        requestHash,
+        deadlineAt: spec.timeoutMs ? new Date(now.getTime() + spec.timeoutMs) : null,
+        stepNames: spec.steps.map((s) => s.name),
+      },
+      decision.saga,
+      decision.steps,
+      events,
+      jobs,
+      now,
+    );
+    if (outboxIds === null) {
+      // Another request with the same key won the insert.
+      const existing = await this.sagas.findByIdempotencyKey(idempotencyKey!);
+      if (!existing) throw new Error('idempotency conflict without a saga');
+      return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
+    }
+    await this.outbox.publishCommitted(outboxIds, jobs);
+    return { saga: (await this.sagas.find(id))!, created: true };
+  }
+
+  private sameRequestOrThrow(existing: SagaRecord, requestHash: string): SagaRecord {
+    if (existing.requestHash !== requestHash) {
+      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request body.', {
+        sagaId: existing.id,
+      });
+    }
+    return existing;
+  }
+
+  /**
+   * Feeds one input to the engine and stores the decision, re-reading and
+   * re-deciding when another writer moved the saga first (the version guard).
+   * Stale inputs change nothing and are logged.
+   */
+  async apply(sagaId: string, input: EngineInput): Promise<{ outcome: ApplyOutcome; reason?: string }> {
+    for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
+      const record = await this.sagas.find(sagaId);
+      if (!record) return { outcome: 'missing' };
+      const definition = await this.definitionCache.get(record.definitionName, record.definitionVersion);
+      const now = new Date();
+      const decision = decide({ definition, saga: snapshotOf(record), now, random: Math.random }, input);
+      if (decision.outcome !== 'applied') {
+        if (decision.outcome === 'stale') this.logger.debug(`saga ${sagaId}: ${input.type} dropped as stale: ${decision.reason}`);
+        return { outcome: decision.outcome, reason: decision.reason };
+      }
+      const jobs = decision.commands.map((c) => stepJob(sagaId, record.run, c));
+      const outboxIds = await this.sagas.update(record, decision.saga, decision.steps, decision.results, decision.events, jobs, now);
+      if (outboxIds === null) continue;
+      await this.outbox.publishCommitted(outboxIds, jobs);
+      return { outcome: 'applied' };
+    }
+    throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Saga ${sagaId} kept changing under this update; retry.`);
+  }
+
+  async get(id: string): Promise<SagaRecord> {
+    const saga = isUuid(id) ? await this.sagas.find(id) : null;
+    if (!saga) throw new AppError(ErrorCode.SAGA_NOT_FOUND, `No saga with id "${id}".`, { sagaId: id });
+    return saga;
+  }
+
+  /** POST /cancel: RUNNING and PAUSED sagas compensate; any other status is a 409. */
+  async cancel(id: string): Promise<SagaRecord> {
+    await this.get(id);
+    const { outcome, reason } = await this.apply(id, { type: 'cancel' });
+    if (outcome === 'rejected') throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot cancel: ${reason}.`, { sagaId: id });
+    return this.get(id);
+  }
+}
+
+export function snapshotOf(record: SagaRecord): SagaSnapshot {
+  return {
+    status: record.status,
+    run: record.run,
+    cursor: record.cursor,
+    phase: record.phase,
+    attempt: record.attempt,
+    awaiting: record.awaiting,
+    stopRequested: record.stopRequested,
+    error: record.error,
+    steps: record.steps.map((s) => ({
+      status: s.status,
+      attempts: s.attempts,
+      lastAttemptTimedOut: s.lastAttemptTimedOut,
+      compensationStatus: s.compensationStatus,
+      compensationAttempts: s.compensationAttempts,
+    })),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

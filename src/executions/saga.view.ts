@@ -1,0 +1,52 @@
+import type { EventRecord, SagaRecord, StepRecord } from './saga.repository.js';
+
+/** The saga as SPEC §4 shows it. */
+export function toSagaView(saga: SagaRecord) {
+  return {
+    id: saga.id,
+    definition: saga.definitionName,
+    version: saga.definitionVersion,
+    run: saga.run,
+    status: saga.status,
+    input: saga.input,
+    correlationId: saga.correlationId,
+    results: saga.results,
+    error: saga.error,
+    steps: saga.steps.map(toStepView),
+    createdAt: saga.createdAt.toISOString(),
+    updatedAt: saga.updatedAt.toISOString(),
+    finishedAt: saga.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export type SagaView = ReturnType<typeof toSagaView>;
+
+function toStepView(step: StepRecord) {
+  return {
+    name: step.name,
+    status: step.status,
+    attempts: step.attempts,
+    startedAt: iso(step.startedAt),
+    finishedAt: iso(step.finishedAt),
+    output: step.output ?? null,
+    error: step.error ?? null,
+    compensation: step.compensationStatus
+      ? {
+          status: step.compensationStatus,
+          attempts: step.compensationAttempts,
+          startedAt: iso(step.compensationStartedAt),
+          finishedAt: iso(step.compensationFinishedAt),
+          error: step.compensationError ?? null,
+        }
+      : null,
+  };
+}
+
+/** json_agg renders timestamps without a zone designator normalisation; re-render as ISO UTC. */
+function iso(value: string | null): string | null {
+  return value ? new Date(value).toISOString() : null;
+}
+
+export function toEventView(e: EventRecord) {
+  return { seq: e.seq, run: e.run, type: e.type, step: e.step, phase: e.phase, attempt: e.attempt, at: e.at.toISOString(), data: e.data };
+}

@@ -1,0 +1,66 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DefinitionCache } from '../definitions/definition-cache.js';
+import type { StepJobData } from '../dispatch/step-job.js';
+import { Phase } from '../engine/statuses.js';
+import { ExecutionsService } from '../executions/executions.service.js';
+import { SagaRepository } from '../executions/saga.repository.js';
+import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
+
+/**
+ * Runs one step attempt: checks it is still the saga's outstanding attempt
+ * (a redelivered or late job is dropped), calls the participant, and hands
+ * the outcome to the engine. Business rules stay in the engine.
+ */
+@Injectable()
+export class StepRunner {
+  private readonly logger = new Logger(StepRunner.name);
+
+  constructor(
+    private readonly sagas: SagaRepository,
+    private readonly definitions: DefinitionCache,
+    private readonly executions: ExecutionsService,
+  ) {}
+
+  async run(job: StepJobData): Promise<void> {
+    const saga = await this.sagas.find(job.sagaId);
+    if (
+      !saga ||
+      saga.run !== job.run ||
+      !saga.awaiting ||
+      saga.cursor !== job.step ||
+      saga.phase !== job.phase ||
+      saga.attempt !== job.attempt
+    ) {
+      this.logger.debug(`job ${job.sagaId} step ${job.step} ${job.phase} #${job.attempt} is no longer outstanding; dropped`);
+      return;
+    }
+    const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
+    const step = definition.steps[job.step];
+    const address = { step: job.step, phase: job.phase, attempt: job.attempt };
+
+    let result: AttemptResult;
+    if (saga.stopRequested && job.phase === Phase.ACTION) {
+      // Cancelled (or past its deadline) before this attempt began: do not call the participant.
+      result = { ok: false, failure: { retryable: false, timedOut: false, skipped: true, message: 'Not attempted: the saga was stopped first.' } };
+    } else {
+      const action = job.phase === Phase.ACTION ? step.action : step.compensation!;
+      if (action.type !== 'http') throw new Error('queue steps are not supported yet');
+      const envelope: StepEnvelope = {
+        sagaId: saga.id,
+        run: saga.run,
+        step: step.name,
+        phase: job.phase,
+        attempt: job.attempt,
+        idempotencyKey: `${saga.id}:${saga.run}:${step.name}:${job.phase}`,
+        input: saga.input,
+        results: saga.results,
+      };
+      result = await executeHttpStep(action, envelope, step.timeoutMs);
+    }
+    const input = result.ok
+      ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)
+      : ({ type: 'attempt-failed', ...address, failure: result.failure } as const);
+    const { outcome, reason } = await this.executions.apply(job.sagaId, input);
+    if (outcome !== 'applied') this.logger.log(`saga ${job.sagaId}: result of step ${step.name} ${job.phase} #${job.attempt} ${outcome}: ${reason ?? ''}`);
+  }
+}

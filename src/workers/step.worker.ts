@@ -1,0 +1,36 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Worker } from 'bullmq';
+import { AppConfig } from '../config/app-config.js';
+import { JobPublisher } from '../dispatch/job-publisher.js';
+import { STEPS_QUEUE, StepJobData } from '../dispatch/step-job.js';
+import { StepRunner } from './step-runner.js';
+
+/** Step attempts run at once per worker process (most of their time is spent waiting on participants). */
+const CONCURRENCY = 64;
+
+/** The BullMQ processor of the steps queue: parse, run, done. */
+@Injectable()
+export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StepWorker.name);
+  private worker: Worker | null = null;
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly publisher: JobPublisher,
+    private readonly runner: StepRunner,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<StepJobData>(STEPS_QUEUE, (job) => this.runner.run(job.data), {
+      connection: this.publisher.connection,
+      prefix: this.config.redisPrefix,
+      concurrency: CONCURRENCY,
+    });
+    this.worker.on('failed', (job, error) => this.logger.warn(`step job ${job?.id} failed: ${error.message}`));
+    this.worker.on('error', (error) => this.logger.warn(`steps worker: ${error.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+}
