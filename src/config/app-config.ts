@@ -53,6 +53,16 @@ export class AppConfig {
   @Max(500)
   readonly dbPoolSize: number;
 
+  /**
+   * How often the reconciler looks for missing work and passed deadlines, in ms.
+   * Work missing from Redis is re-dispatched within about three intervals.
+   * @defaultValue 5000
+   */
+  @IsInt({ message: 'must be an integer' })
+  @Min(100)
+  @Max(600_000)
+  readonly reconcileIntervalMs: number;
+
   get servesApi(): boolean {
     return this.role === 'api' || this.role === 'all';
   }
@@ -73,6 +83,7 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'LOG_LEVEL', key: 'logLevel', kind: 'string', def: 'info' },
   { env: 'MIGRATE_ON_START', key: 'migrateOnStart', kind: 'bool', def: 'false' },
   { env: 'DB_POOL_SIZE', key: 'dbPoolSize', kind: 'int', def: '10' },
+  { env: 'RECONCILE_INTERVAL_MS', key: 'reconcileIntervalMs', kind: 'int', def: '5000' },
 ];
 
 /** Variables whose values may hold credentials: never echoed in errors or logs. */

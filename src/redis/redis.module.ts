@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 
@@ -33,6 +33,35 @@ export class RedisConnection implements OnApplicationShutdown {
   }
 }
 
+/**
+ * Warns loudly when Redis may evict keys: BullMQ's jobs would vanish under
+ * memory pressure. (The reconciler recovers lost work, at the cost of delay.)
+ */
+@Injectable()
+export class RedisSettingsCheck implements OnApplicationBootstrap {
+  private readonly logger = new Logger('redis');
+
+  constructor(private readonly redis: RedisConnection) {}
+
+  onApplicationBootstrap(): void {
+    const check = async () => {
+      try {
+        const [, policy] = (await this.redis.client.config('GET', 'maxmemory-policy')) as [string, string];
+        if (policy !== 'noeviction') {
+          this.logger.warn(
+            `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may delete queued work. ` +
+              'Set it with: CONFIG SET maxmemory-policy noeviction (and in redis.conf).',
+          );
+        }
+      } catch (error) {
+        this.logger.warn(`could not read Redis maxmemory-policy (${(error as Error).message}); make sure it is "noeviction".`);
+      }
+    };
+    if (this.redis.client.status === 'ready') void check();
+    else this.redis.client.once('ready', () => void check());
+  }
+}
+
 @Global()
-@Module({ providers: [RedisConnection], exports: [RedisConnection] })
+@Module({ providers: [RedisConnection, RedisSettingsCheck], exports: [RedisConnection] })
 export class RedisModule {}

@@ -8,6 +8,7 @@ export interface TestApp {
   app: NestFastifyApplication;
   baseUrl: string;
   database: TestDatabase;
+  redisPrefix: string;
   close(): Promise<void>;
 }
 
@@ -35,6 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     app,
     baseUrl: `http://127.0.0.1:${address.port}`,
     database,
+    redisPrefix: redis.prefix,
     async close() {
       await app.close();
       await redis.cleanup();

@@ -14,6 +14,7 @@ describe(loadConfig.name, () => {
       logLevel: 'info',
       migrateOnStart: false,
       dbPoolSize: 10,
+      reconcileIntervalMs: 5000,
     });
     expect(config.servesApi && config.runsWorkers).toBe(true);
   });

@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { JobPublisher } from '../dispatch/job-publisher.js';
+import { STEPS_QUEUE, stepJob } from '../dispatch/step-job.js';
+import type { Phase } from '../engine/statuses.js';
+import { ExecutionsService } from '../executions/executions.service.js';
+
+const BATCH = 200;
+
+interface Claimed {
+  id: string;
+  run: number;
+  cursor: number;
+  phase: Phase;
+  attempt: number;
+  notBefore: Date | null;
+}
+
+/**
+ * Makes Postgres win over Redis. Every interval it (1) applies the deadline of
+ * sagas past it, and (2) finds sagas waiting on an attempt whose job is
+ * neither in the outbox nor in BullMQ (Redis flushed or restarted without
+ * persistence, a job that failed before reporting) and publishes it again
+ * under the same job id. Sagas are claimed with FOR UPDATE SKIP LOCKED and
+ * leased by moving `dispatched_at`, so instances running it at once split
+ * the work instead of repeating it.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(Reconciler.name);
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly publisher: JobPublisher,
+    private readonly executions: ExecutionsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(async () => {
+      try {
+        await this.runOnce();
+      } catch (error) {
+        this.logger.warn(`reconcile pass failed: ${(error as Error).message}`);
+      }
+      this.schedule();
+    }, this.config.reconcileIntervalMs);
+  }
+
+  /** One pass; returns how many deadlines it applied and jobs it re-published. */
+  async runOnce(): Promise<{ deadlines: number; redispatched: number }> {
+    return { deadlines: await this.applyDeadlines(), redispatched: await this.redispatchMissing() };
+  }
+
+  private async applyDeadlines(): Promise<number> {
+    const rows = (await this.dataSource.query(
+      `SELECT id FROM saga WHERE deadline_at < now() AND status IN ('RUNNING', 'PAUSED') ORDER BY deadline_at LIMIT $1`,
+      [BATCH],
+    )) as Array<{ id: string }>;
+    let applied = 0;
+    for (const { id } of rows) {
+      if ((await this.executions.apply(id, { type: 'deadline' })).outcome === 'applied') applied++;
+    }
+    if (applied) this.logger.log(`applied the deadline of ${applied} saga(s)`);
+    return applied;
+  }
+
+  private async redispatchMissing(): Promise<number> {
+    // Work younger than two intervals is left to the fast path and the outbox relay.
+    const staleMs = 2 * this.config.reconcileIntervalMs;
+    const claimed = (await this.dataSource.query(
+      `UPDATE saga s SET dispatched_at = now()
+         FROM (SELECT id FROM saga
+                WHERE status IN ('RUNNING', 'COMPENSATING') AND awaiting
+                  AND dispatched_at < now() - make_interval(secs => $1::float8 / 1000)
+                  AND (not_before IS NULL OR not_before < now() - make_interval(secs => $1::float8 / 1000))
+                  AND NOT EXISTS (SELECT 1 FROM saga_outbox o WHERE o.saga_id = saga.id)
+                ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+        WHERE s.id = due.id
+        RETURNING s.id, s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore"`,
+      [staleMs, BATCH],
+    )) as [Claimed[], number];
+    const sagas = claimed[0];
+    const queue = this.publisher.queue(STEPS_QUEUE);
+    let redispatched = 0;
+    for (const saga of sagas) {
+      const job = stepJob(saga.id, saga.run, { type: 'dispatch', step: saga.cursor, phase: saga.phase, attempt: saga.attempt, notBefore: null });
+      const state = await queue.getJobState(job.jobId);
+      if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
+      // A finished job whose result never landed (it failed reporting it): run the attempt again.
+      if (state !== 'unknown') await queue.remove(job.jobId);
+      await this.publisher.publish([job]);
+      redispatched++;
+    }
+    if (redispatched) this.logger.warn(`re-dispatched ${redispatched} step job(s) missing from Redis`);
+    return redispatched;
+  }
+}
