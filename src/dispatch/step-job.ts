@@ -3,6 +3,8 @@ import type { Phase } from '../engine/statuses.js';
 
 /** The internal queue every step attempt goes through (HTTP calls run there; queue steps are forwarded). */
 export const STEPS_QUEUE = 'saga-steps';
+/** Delayed jobs that end a queue step's attempt when no result came within its timeout. */
+export const TIMERS_QUEUE = 'saga-timers';
 
 export interface StepJobData {
   sagaId: string;
@@ -22,11 +24,16 @@ export interface StepJob {
   notBefore: string | null;
 }
 
+/** The id of an attempt's job, on the steps queue and on a participant's queue alike. */
+export function stepJobId(d: StepJobData): string {
+  return `${d.sagaId}.${d.run}.${d.step}.${d.phase}.${d.attempt}`;
+}
+
 export function stepJob(sagaId: string, run: number, command: DispatchCommand): StepJob {
   const data: StepJobData = { sagaId, run, step: command.step, phase: command.phase, attempt: command.attempt };
   return {
     queue: STEPS_QUEUE,
-    jobId: `${sagaId}.${run}.${command.step}.${command.phase}.${command.attempt}`,
+    jobId: stepJobId(data),
     data,
     notBefore: command.notBefore?.toISOString() ?? null,
   };

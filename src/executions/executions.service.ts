@@ -110,12 +110,13 @@ export class ExecutionsService {
   /**
    * Feeds one input to the engine and stores the decision, re-reading and
    * re-deciding when another writer moved the saga first (the version guard).
-   * Stale inputs change nothing and are logged.
+   * Stale inputs (or, with `expectedRun`, inputs of an earlier run) change nothing.
    */
-  async apply(sagaId: string, input: EngineInput): Promise<{ outcome: ApplyOutcome; reason?: string }> {
+  async apply(sagaId: string, input: EngineInput, expectedRun?: number): Promise<{ outcome: ApplyOutcome; reason?: string }> {
     for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
       const record = await this.sagas.find(sagaId);
       if (!record) return { outcome: 'missing' };
+      if (expectedRun !== undefined && record.run !== expectedRun) return { outcome: 'stale', reason: `saga is on run ${record.run}` };
       const definition = await this.definitionCache.get(record.definitionName, record.definitionVersion);
       const now = new Date();
       const decision = decide({ definition, saga: snapshotOf(record), now, random: Math.random }, input);

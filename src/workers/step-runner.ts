@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import type { StepJobData } from '../dispatch/step-job.js';
+import { stepJobId, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
+import { QueueStepForwarder } from './queue-step.forwarder.js';
 
 /**
  * Runs one step attempt: checks it is still the saga's outstanding attempt
@@ -19,6 +20,7 @@ export class StepRunner {
     private readonly sagas: SagaRepository,
     private readonly definitions: DefinitionCache,
     private readonly executions: ExecutionsService,
+    private readonly forwarder: QueueStepForwarder,
   ) {}
 
   async run(job: StepJobData): Promise<void> {
@@ -44,7 +46,6 @@ export class StepRunner {
       result = { ok: false, failure: { retryable: false, timedOut: false, skipped: true, message: 'Not attempted: the saga was stopped first.' } };
     } else {
       const action = job.phase === Phase.ACTION ? step.action : step.compensation!;
-      if (action.type !== 'http') throw new Error('queue steps are not supported yet');
       const envelope: StepEnvelope = {
         sagaId: saga.id,
         run: saga.run,
@@ -55,12 +56,17 @@ export class StepRunner {
         input: saga.input,
         results: saga.results,
       };
+      if (action.type === 'queue') {
+        // The participant's worker reports to the results queue; a timer ends the attempt if it does not.
+        await this.forwarder.forward(action.queue, action.task, stepJobId(job), envelope, job, step.timeoutMs);
+        return;
+      }
       result = await executeHttpStep(action, envelope, step.timeoutMs);
     }
     const input = result.ok
       ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)
       : ({ type: 'attempt-failed', ...address, failure: result.failure } as const);
-    const { outcome, reason } = await this.executions.apply(job.sagaId, input);
+    const { outcome, reason } = await this.executions.apply(job.sagaId, input, job.run);
     if (outcome !== 'applied') this.logger.log(`saga ${job.sagaId}: result of step ${step.name} ${job.phase} #${job.attempt} ${outcome}: ${reason ?? ''}`);
   }
 }

@@ -9,6 +9,8 @@ export interface TestApp {
   baseUrl: string;
   database: TestDatabase;
   redisPrefix: string;
+  /** Stops the server and starts a new one on the same database and prefix (a new port). */
+  restart(during?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,18 +31,25 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DB_POOL_SIZE: '5',
     ...env,
   });
-  const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return {
-    app,
-    baseUrl: `http://127.0.0.1:${address.port}`,
+  const listen = async () => {
+    const app = await createApp(config);
+    await app.listen(0, '127.0.0.1');
+    return { app, baseUrl: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
+  };
+  const testApp: TestApp = {
+    ...(await listen()),
     database,
     redisPrefix: redis.prefix,
+    async restart(during) {
+      await testApp.app.close();
+      await during?.();
+      Object.assign(testApp, await listen());
+    },
     async close() {
-      await app.close();
+      await testApp.app.close();
       await redis.cleanup();
       await database.drop();
     },
   };
+  return testApp;
 }

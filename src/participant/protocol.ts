@@ -1,0 +1,35 @@
+/**
+ * The wire contract between the server and queue-step participants (SPEC §3).
+ * Shared by the server and the exported participant helper.
+ */
+
+/** Participants report every outcome to this queue (same Redis prefix as the task queue). */
+export const RESULTS_QUEUE = 'saga-results';
+
+/** The job a participant receives: the HTTP envelope plus `task`. */
+export interface SagaTask {
+  sagaId: string;
+  run: number;
+  step: string;
+  phase: 'action' | 'compensation';
+  attempt: number;
+  idempotencyKey: string;
+  input: unknown;
+  results: Record<string, unknown>;
+  task: string;
+}
+
+/** What a participant reports back. */
+export interface SagaTaskResult {
+  sagaId: string;
+  run: number;
+  step: string;
+  phase: 'action' | 'compensation';
+  attempt: number;
+  outcome: { ok: true; output: unknown } | { ok: false; retryable: boolean; message: string };
+}
+
+/** Result job ids derive from the task job id, so a participant reporting twice adds one job. */
+export function resultJobId(taskJobId: string): string {
+  return `result.${taskJobId}`;
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Worker } from 'bullmq';
+import { AppConfig } from '../config/app-config.js';
+import { DefinitionCache } from '../definitions/definition-cache.js';
+import { JobPublisher } from '../dispatch/job-publisher.js';
+import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
+import { ExecutionsService, MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
+import { SagaRepository } from '../executions/saga.repository.js';
+import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
+
+/**
+ * Applies what queue-step participants report (results queue) and ends
+ * queue-step attempts that reported nothing in time (timers queue).
+ */
+@Injectable()
+export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ResultsWorker.name);
+  private workers: Worker[] = [];
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly publisher: JobPublisher,
+    private readonly sagas: SagaRepository,
+    private readonly definitions: DefinitionCache,
+    private readonly executions: ExecutionsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const options = { connection: this.publisher.connection, prefix: this.config.redisPrefix, concurrency: 32 };
+    this.workers = [
+      new Worker<SagaTaskResult>(RESULTS_QUEUE, (job) => this.applyResult(job.data), options),
+      new Worker<StepJobData>(TIMERS_QUEUE, (job) => this.applyTimeout(job.data), options),
+    ];
+    for (const w of this.workers) w.on('error', (error) => this.logger.warn(`${w.name} worker: ${error.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  private async applyResult(result: SagaTaskResult): Promise<void> {
+    const saga = await this.sagas.find(result.sagaId);
+    if (!saga || saga.run !== result.run) return;
+    const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
+    const step = definition.steps.findIndex((s) => s.name === result.step);
+    if (step < 0) return;
+    const address = { step, phase: result.phase, attempt: result.attempt };
+    const { outcome } = result;
+    let input;
+    if (outcome.ok && Buffer.byteLength(JSON.stringify(outcome.output ?? null)) > MAX_PAYLOAD_BYTES) {
+      input = { type: 'attempt-failed' as const, ...address, failure: { retryable: false, timedOut: false, message: 'The output is over 256 KiB.' } };
+    } else if (outcome.ok) {
+      input = { type: 'attempt-succeeded' as const, ...address, output: outcome.output };
+    } else {
+      input = { type: 'attempt-failed' as const, ...address, failure: { retryable: outcome.retryable, timedOut: false, message: outcome.message } };
+    }
+    await this.executions.apply(result.sagaId, input, result.run);
+  }
+
+  private async applyTimeout(address: StepJobData): Promise<void> {
+    // Stale when the result came first: the engine drops it.
+    await this.executions.apply(address.sagaId, {
+      type: 'attempt-failed',
+      step: address.step,
+      phase: address.phase,
+      attempt: address.attempt,
+      failure: { retryable: true, timedOut: true, message: 'The participant reported no result within the step timeout.' },
+    }, address.run);
+  }
+}

@@ -1,0 +1,127 @@
+import { NonRetryableError, startSagaParticipant, type SagaParticipant, type SagaTask } from '../../src/participant/index.js';
+import { httpClient, HttpClient } from '../support/http-client.js';
+import { startTestApp, TestApp } from '../support/test-app.js';
+import { BASE_REDIS_URL } from '../support/test-redis.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SETTLED = new Set(['COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED']);
+
+describe('Queue steps through the participant helper (SPEC §3)', () => {
+  let t: TestApp;
+  let api: () => HttpClient;
+  let participant: SagaParticipant;
+  const seen: SagaTask[] = [];
+  const behaviour: Record<string, (task: SagaTask) => unknown> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp({ RECONCILE_INTERVAL_MS: '300' });
+    api = () => httpClient(t.baseUrl);
+    const handle = (task: SagaTask) => {
+      seen.push(task);
+      const key = `${task.task}`;
+      return behaviour[key] ? behaviour[key](task) : { handled: key, attempt: task.attempt };
+    };
+    participant = startSagaParticipant({
+      connection: BASE_REDIS_URL,
+      prefix: t.redisPrefix,
+      queue: 'payments',
+      handlers: { reserve: handle, charge: handle, refund: handle, release: handle, ship: handle, slow: handle, flaky: handle, bad: handle },
+    });
+  });
+  afterAll(async () => {
+    await participant.close();
+    await t.close();
+  });
+
+  const q = (task: string) => ({ type: 'queue', queue: 'payments', task });
+  const retry = { maxAttempts: 3, backoff: 'fixed', initialDelayMs: 10, maxDelayMs: 10 };
+  const settled = (id: string) =>
+    waitFor(`saga ${id} to settle`, async () => {
+      const res = await api().get(`/v1/sagas/${id}`);
+      return SETTLED.has(res.body.status) ? res.body : undefined;
+    }, 30_000);
+  const tasksOf = (id: string) => seen.filter((s) => s.sagaId === id).map((s) => `${s.task}#${s.attempt}`);
+
+  it('should run queue steps with the envelope plus task, and pass outputs on', async () => {
+    await api().post('/v1/definitions', {
+      name: 'queue-happy',
+      steps: [
+        { name: 'reserve', action: q('reserve'), compensation: q('release'), retry },
+        { name: 'charge', action: q('charge'), compensation: q('refund'), retry },
+      ],
+    });
+    behaviour.reserve = () => ({ reservationId: 'r-9' });
+    const saga = await settled((await api().post('/v1/sagas', { definition: 'queue-happy', input: { orderId: 7 } })).body.id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(saga.results).toEqual({ reserve: { reservationId: 'r-9' }, charge: { handled: 'charge', attempt: 1 } });
+    const charge = seen.find((s) => s.sagaId === saga.id && s.task === 'charge')!;
+    expect(charge).toEqual({
+      sagaId: saga.id, run: 1, step: 'charge', phase: 'action', attempt: 1, task: 'charge',
+      idempotencyKey: `${saga.id}:1:charge:action`, input: { orderId: 7 }, results: { reserve: { reservationId: 'r-9' } },
+    });
+  });
+
+  it('should retry a thrown error and fail for good on a NonRetryableError, compensating through the queue', async () => {
+    await api().post('/v1/definitions', {
+      name: 'queue-fail',
+      steps: [
+        { name: 'reserve', action: q('reserve'), compensation: q('release'), retry },
+        { name: 'flaky', action: q('flaky'), compensation: q('refund'), retry },
+        { name: 'bad', action: q('bad'), retry },
+      ],
+    });
+    behaviour.reserve = () => ({});
+    behaviour.flaky = (task) => {
+      if (task.attempt < 2) throw new Error('try again');
+      return { ok: true };
+    };
+    behaviour.bad = () => {
+      throw new NonRetryableError('card declined');
+    };
+    const saga = await settled((await api().post('/v1/sagas', { definition: 'queue-fail' })).body.id);
+    expect(saga.status).toBe('COMPENSATED');
+    expect(tasksOf(saga.id)).toEqual(['reserve#1', 'flaky#1', 'flaky#2', 'bad#1', 'refund#1', 'release#1']);
+    expect(saga.steps[2]).toMatchObject({ status: 'FAILED', attempts: 1 });
+    expect(saga.steps[2].error.message).toBe('card declined');
+  });
+
+  it('should end an attempt that reports nothing within the step timeout, and compensate the ambiguous step', async () => {
+    await api().post('/v1/definitions', {
+      name: 'queue-timeout',
+      steps: [
+        { name: 'reserve', action: q('reserve'), compensation: q('release'), retry },
+        { name: 'slow', action: q('slow'), compensation: q('refund'), retry: { ...retry, maxAttempts: 1 }, timeoutMs: 300 },
+      ],
+    });
+    behaviour.reserve = () => ({});
+    behaviour.slow = () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 1500));
+    const saga = await settled((await api().post('/v1/sagas', { definition: 'queue-timeout' })).body.id);
+    expect(saga.status).toBe('COMPENSATED');
+    expect(saga.steps[1].error).toMatchObject({ timedOut: true });
+    expect(tasksOf(saga.id)).toEqual(['reserve#1', 'slow#1', 'refund#1', 'release#1']);
+    // The late result, when it comes, changes nothing.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await api().get(`/v1/sagas/${saga.id}`)).body.status).toBe('COMPENSATED');
+  });
+
+  it('should lose no result when the server is down as the participant finishes', async () => {
+    await api().post('/v1/definitions', { name: 'queue-down', steps: [{ name: 'ship', action: q('ship'), retry, timeoutMs: 60_000 }] });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    behaviour.ship = async () => {
+      await gate;
+      return { shipped: true };
+    };
+    const id = (await api().post('/v1/sagas', { definition: 'queue-down' })).body.id;
+    await waitFor('the participant to start', async () => (seen.some((s) => s.sagaId === id) ? true : undefined));
+    await t.restart(async () => {
+      release();
+      // The result is reported while no server runs.
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    const saga = await settled(id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(saga.results).toEqual({ ship: { shipped: true } });
+    expect(tasksOf(id)).toEqual(['ship#1']);
+  });
+});
