@@ -18,7 +18,12 @@ mkdir -p .data
 report=".data/jest-report.json"
 rm -f "$report"
 status=0
-NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" npx --no-install jest ${CI:+--ci} --json --outputFile="$report" "$@" || status=$?
+# A hard limit, so a test that leaks a connection fails the run instead of hanging it.
+NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" \
+  timeout --kill-after=30 "${TEST_TIMEOUT_S:-2400}" npx --no-install jest ${CI:+--ci} --json --outputFile="$report" "$@" || status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "The test run exceeded ${TEST_TIMEOUT_S:-2400} s and was stopped (a leaked handle or a hung test)." >&2
+fi
 
 # One plain closing line, whatever the reporter printed above.
 if [ -f "$report" ]; then

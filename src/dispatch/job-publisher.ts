@@ -2,7 +2,11 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
+import { withDeadline } from '../common/with-deadline.js';
 import type { StepJob } from './step-job.js';
+
+/** How long closing may wait on Redis at shutdown. */
+export const CLOSE_DEADLINE_MS = 5_000;
 
 /** Completed jobs are kept this long so a late re-publish of the same id is still a no-op. */
 const KEEP_COMPLETED_S = 3600;
@@ -52,7 +56,8 @@ export class JobPublisher implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // Closing waits on Redis; when Redis is down, give up after a while rather than hang.
+    await withDeadline(Promise.all([...this.queues.values()].map((q) => q.close())), CLOSE_DEADLINE_MS);
     this.connection.disconnect();
   }
 }

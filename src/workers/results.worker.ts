@@ -2,11 +2,13 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import { JobPublisher } from '../dispatch/job-publisher.js';
+import { withDeadline } from '../common/with-deadline.js';
+import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
 import { ExecutionsService, MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
+import { logOncePerOutage } from './log-once-per-outage.js';
 
 /**
  * Applies what queue-step participants report (results queue) and ends
@@ -31,11 +33,15 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
       new Worker<SagaTaskResult>(RESULTS_QUEUE, (job) => this.applyResult(job.data), options),
       new Worker<StepJobData>(TIMERS_QUEUE, (job) => this.applyTimeout(job.data), options),
     ];
-    for (const w of this.workers) w.on('error', (error) => this.logger.warn(`${w.name} worker: ${error.message}`));
+    for (const w of this.workers) w.on('error', logOncePerOutage(this.logger, w, `${w.name} worker`));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        if (!(await withDeadline(w.close(), CLOSE_DEADLINE_MS))) await withDeadline(w.close(true), CLOSE_DEADLINE_MS);
+      }),
+    );
   }
 
   private async applyResult(result: SagaTaskResult): Promise<void> {

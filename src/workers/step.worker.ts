@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
-import { JobPublisher } from '../dispatch/job-publisher.js';
+import { withDeadline } from '../common/with-deadline.js';
+import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
 import { STEPS_QUEUE, StepJobData } from '../dispatch/step-job.js';
+import { logOncePerOutage } from './log-once-per-outage.js';
 import { StepRunner } from './step-runner.js';
 
 /** Step attempts run at once per worker process (most of their time is spent waiting on participants). */
@@ -27,10 +29,11 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
       concurrency: CONCURRENCY,
     });
     this.worker.on('failed', (job, error) => this.logger.warn(`step job ${job?.id} failed: ${error.message}`));
-    this.worker.on('error', (error) => this.logger.warn(`steps worker: ${error.message}`));
+    this.worker.on('error', logOncePerOutage(this.logger, this.worker, 'steps worker'));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    // A worker that cannot reach Redis would wait forever; in-flight attempts are re-run by the reconciler.
+    if (this.worker && !(await withDeadline(this.worker.close(), CLOSE_DEADLINE_MS))) await withDeadline(this.worker.close(true), CLOSE_DEADLINE_MS);
   }
 }

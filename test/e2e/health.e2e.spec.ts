@@ -68,7 +68,8 @@ describe('Health endpoints', () => {
     let t: TestApp;
     beforeAll(async () => {
       // Port 1 on loopback: nothing listens there.
-      t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+      // Role api: this checks readiness; BullMQ workers against a dead Redis are the outage suite's subject.
+      t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1', ROLE: 'api' });
     });
     afterAll(async () => {
       await t.close();
