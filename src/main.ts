@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
+import { armCrashPoints } from './common/crash-points.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { runMigrations } from './database/migrate.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = new Logger('main');
+  armCrashPoints(config.crashPoints);
   if (config.migrateOnStart) {
     const applied = await runMigrations(config);
     logger.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');

@@ -1,6 +1,9 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { CRASH_POINT_NAMES } from '../common/crash-points.js';
 import { IsConnectionUrl } from './is-connection-url.js';
+
+const CRASH_POINT_SPEC = new RegExp(`^(${CRASH_POINT_NAMES.join('|')})(@[1-9][0-9]{0,5})?$`);
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -63,6 +66,10 @@ export class AppConfig {
   @Max(600_000)
   readonly reconcileIntervalMs: number;
 
+  /** Test-only: crash points to arm (see common/crash-points.ts). @defaultValue none */
+  @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N)` })
+  readonly crashPoints: string[];
+
   get servesApi(): boolean {
     return this.role === 'api' || this.role === 'all';
   }
@@ -73,7 +80,7 @@ export class AppConfig {
 }
 
 /** Environment variable → config property, with the default used when unset. */
-const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'string' | 'int' | 'bool'; def: string }> = [
+const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'string' | 'int' | 'bool' | 'list'; def: string }> = [
   { env: 'DATABASE_URL', key: 'databaseUrl', kind: 'string', def: 'postgres://postgres@127.0.0.1:5432/saga' },
   { env: 'REDIS_URL', key: 'redisUrl', kind: 'string', def: 'redis://127.0.0.1:6379' },
   { env: 'REDIS_PREFIX', key: 'redisPrefix', kind: 'string', def: 'saga' },
@@ -84,6 +91,7 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'MIGRATE_ON_START', key: 'migrateOnStart', kind: 'bool', def: 'false' },
   { env: 'DB_POOL_SIZE', key: 'dbPoolSize', kind: 'int', def: '10' },
   { env: 'RECONCILE_INTERVAL_MS', key: 'reconcileIntervalMs', kind: 'int', def: '5000' },
+  { env: 'CRASH_POINTS', key: 'crashPoints', kind: 'list', def: '' },
 ];
 
 /** Variables whose values may hold credentials: never echoed in errors or logs. */
@@ -93,7 +101,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function convert(raw: string, kind: 'string' | 'int' | 'bool'): unknown {
+function convert(raw: string, kind: 'string' | 'int' | 'bool' | 'list'): unknown {
+  if (kind === 'list') return raw.split(',').map((x) => x.trim()).filter(Boolean);
   if (kind === 'int') return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   if (kind === 'bool') {
     const v = raw.trim().toLowerCase();

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { canonicalJson, sha256Hex } from '../common/canonical-json.js';
+import { crashPoint } from '../common/crash-points.js';
 import { fieldError } from '../common/field-error.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { DefinitionsRepository } from '../definitions/definitions.repository.js';
@@ -94,6 +95,7 @@ export class ExecutionsService {
       if (!existing) throw new Error('idempotency conflict without a saga');
       return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
     }
+    crashPoint('after-commit-before-publish');
     await this.outbox.publishCommitted(outboxIds, jobs);
     return { saga: (await this.sagas.find(id))!, created: true };
   }
@@ -127,6 +129,7 @@ export class ExecutionsService {
       const jobs = decision.commands.map((c) => stepJob(sagaId, record.run, c));
       const outboxIds = await this.sagas.update(record, decision.saga, decision.steps, decision.results, decision.events, jobs, now);
       if (outboxIds === null) continue;
+      if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
       return { outcome: 'applied' };
     }

@@ -27,6 +27,10 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
       connection: this.publisher.connection,
       prefix: this.config.redisPrefix,
       concurrency: CONCURRENCY,
+      // A worker that dies mid-attempt loses its lock after 10 s; the attempt then runs again
+      // (same idempotency key). Locks are renewed while an attempt runs, however long.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
     });
     this.worker.on('failed', (job, error) => this.logger.warn(`step job ${job?.id} failed: ${error.message}`));
     this.worker.on('error', logOncePerOutage(this.logger, this.worker, 'steps worker'));

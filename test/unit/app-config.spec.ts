@@ -15,6 +15,7 @@ describe(loadConfig.name, () => {
       migrateOnStart: false,
       dbPoolSize: 10,
       reconcileIntervalMs: 5000,
+      crashPoints: [],
     });
     expect(config.servesApi && config.runsWorkers).toBe(true);
   });
@@ -47,6 +48,7 @@ describe(loadConfig.name, () => {
     ['MIGRATE_ON_START', 'maybe'],
     ['DATABASE_URL', 'not a url'],
     ['DATABASE_URL', 'redis://127.0.0.1:6379'],
+    ['CRASH_POINTS', 'nowhere'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));

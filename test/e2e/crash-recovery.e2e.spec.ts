@@ -1,0 +1,117 @@
+import { httpClient } from '../support/http-client.js';
+import { Participant } from '../support/participant.js';
+import { assertBuilt, ServerProcess, startServerProcess } from '../support/server-process.js';
+import { createTestDatabase, TestDatabase } from '../support/test-database.js';
+import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SETTLED = new Set(['COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED']);
+
+/**
+ * The server runs as a child process and is SIGKILLed at a named crash point,
+ * or while a participant holds a call open; a new process must bring every
+ * saga to the right end with one idempotency key per step and phase.
+ */
+describe('Recovery from crashes of the server process', () => {
+  let db: TestDatabase;
+  const redis = createTestRedisPrefix();
+  let p: Participant;
+  let server: ServerProcess | null = null;
+
+  const env = (extra: Record<string, string> = {}) => ({
+    DATABASE_URL: db.url,
+    REDIS_URL: BASE_REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
+    RECONCILE_INTERVAL_MS: '300',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    assertBuilt();
+    db = await createTestDatabase();
+    p = await new Participant().start();
+  });
+  afterEach(async () => {
+    await server?.stop('SIGKILL');
+    server = null;
+  });
+  afterAll(async () => {
+    await p.stop();
+    await redis.cleanup();
+    await db.drop();
+  });
+
+  const step = (name: string) => ({
+    name,
+    action: { type: 'http', url: `${p.url}/${name}` },
+    compensation: { type: 'http', url: `${p.url}/${name}/undo` },
+    retry: { maxAttempts: 3, backoff: 'fixed', initialDelayMs: 10, maxDelayMs: 10 },
+    timeoutMs: 30_000,
+  });
+
+  async function settled(id: string) {
+    return waitFor(`saga ${id} to settle`, async () => {
+      const res = await httpClient(server!.baseUrl).get(`/v1/sagas/${id}`);
+      return SETTLED.has(res.body.status) ? res.body : undefined;
+    }, 60_000, 200);
+  }
+
+  function expectOneKeyPerStep(id: string) {
+    const calls = p.calls.filter((c) => c.body?.sagaId === id);
+    const byPath = new Map<string, Set<string>>();
+    for (const c of calls) byPath.set(c.path, (byPath.get(c.path) ?? new Set()).add(String(c.headers['idempotency-key'])));
+    for (const [path, keys] of byPath) expect([path, keys.size]).toEqual([path, 1]);
+  }
+
+  async function killed(s: ServerProcess) {
+    return waitFor('the server to die', async () => (s.child.exitCode !== null || s.child.signalCode !== null ? true : undefined), 20_000);
+  }
+
+  it('should finish a saga when the server dies after a commit and before publishing the work', async () => {
+    server = await startServerProcess(env());
+    const api = httpClient(server.baseUrl);
+    await api.post('/v1/definitions', { name: 'crash-commit', steps: [step('k1'), step('k2'), step('k3')] });
+    await server.stop('SIGTERM');
+    // 1st pass: the trigger; 2nd: the transition after k1 succeeded.
+    server = await startServerProcess(env({ CRASH_POINTS: 'after-commit-before-publish@2' }));
+    const started = await httpClient(server.baseUrl).post('/v1/sagas', { definition: 'crash-commit' });
+    expect(started.status).toBe(202);
+    await killed(server);
+    expect(server.output()).toContain('crash point after-commit-before-publish reached');
+    server = await startServerProcess(env());
+    const saga = await settled(started.body.id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/k1', '/k2', '/k3']);
+    expectOneKeyPerStep(saga.id);
+  });
+
+  it('should finish a saga when the server dies during an HTTP call', async () => {
+    server = await startServerProcess(env());
+    await httpClient(server.baseUrl).post('/v1/definitions', { name: 'crash-http', steps: [step('h1'), step('h2'), step('h3')] });
+    p.on('/h2', (_call, nth) => (nth === 1 ? 'hang' : { status: 200, body: { second: true } }));
+    const started = await httpClient(server.baseUrl).post('/v1/sagas', { definition: 'crash-http' });
+    await waitFor('h2 to be called', async () => (p.callsTo('/h2').length > 0 ? true : undefined));
+    await server.stop('SIGKILL');
+    server = await startServerProcess(env());
+    const saga = await settled(started.body.id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/h1', '/h2', '/h2', '/h3']);
+    expectOneKeyPerStep(saga.id);
+  });
+
+  it('should finish compensating when the server dies during a compensation call', async () => {
+    server = await startServerProcess(env());
+    await httpClient(server.baseUrl).post('/v1/definitions', { name: 'crash-undo', steps: [step('x1'), step('x2'), step('x3')] });
+    p.on('/x3', () => ({ status: 400, body: { no: true } }));
+    p.on('/x2/undo', (_call, nth) => (nth === 1 ? 'hang' : { status: 200, body: {} }));
+    const started = await httpClient(server.baseUrl).post('/v1/sagas', { definition: 'crash-undo' });
+    await waitFor('x2/undo to be called', async () => (p.callsTo('/x2/undo').length > 0 ? true : undefined));
+    await server.stop('SIGKILL');
+    server = await startServerProcess(env());
+    const saga = await settled(started.body.id);
+    expect(saga.status).toBe('COMPENSATED');
+    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/x1', '/x2', '/x3', '/x2/undo', '/x2/undo', '/x1/undo']);
+    expectOneKeyPerStep(saga.id);
+  });
+});
