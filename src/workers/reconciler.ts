@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
-import { STEPS_QUEUE, stepJob } from '../dispatch/step-job.js';
+import { STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
+import { DefinitionCache } from '../definitions/definition-cache.js';
 import type { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 
@@ -11,6 +12,8 @@ const BATCH = 200;
 
 interface Claimed {
   id: string;
+  definitionName: string;
+  definitionVersion: number;
   run: number;
   cursor: number;
   phase: Phase;
@@ -38,6 +41,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(AppConfig) private readonly config: AppConfig,
     private readonly publisher: JobPublisher,
     private readonly executions: ExecutionsService,
+    private readonly definitions: DefinitionCache,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -66,6 +70,34 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     return { deadlines: await this.applyDeadlines(), redispatched: await this.redispatchMissing() };
   }
 
+  /** The attempt's job is waiting or running; a finished one whose result never landed is removed. */
+  private async httpStepInPlace(jobId: string): Promise<boolean> {
+    const queue = this.publisher.queue(STEPS_QUEUE);
+    const state = await queue.getJobState(jobId);
+    if (state !== 'unknown' && state !== 'completed' && state !== 'failed') return true;
+    if (state !== 'unknown') await queue.remove(jobId);
+    return false;
+  }
+
+  /**
+   * A forwarded queue step is covered while its timeout timer is pending (the
+   * result or the timer will end the attempt). Otherwise the attempt is
+   * forwarded again: the participant's job is kept when it is still there
+   * (same id), and the timer is armed anew.
+   */
+  private async queueStepInPlace(queueName: string, jobId: string): Promise<boolean> {
+    const timers = this.publisher.queue(TIMERS_QUEUE);
+    const timerId = `timeout.${jobId}`;
+    const timer = await timers.getJobState(timerId);
+    if (timer === 'delayed' || timer === 'waiting' || timer === 'active') return true;
+    const task = this.publisher.queue(queueName);
+    if ((await task.getJobState(jobId)) === 'failed') await task.remove(jobId);
+    if (timer !== 'unknown') await timers.remove(timerId);
+    const steps = this.publisher.queue(STEPS_QUEUE);
+    if ((await steps.getJobState(jobId)) !== 'unknown') await steps.remove(jobId);
+    return false;
+  }
+
   private async applyDeadlines(): Promise<number> {
     const rows = (await this.dataSource.query(
       `SELECT id FROM saga WHERE deadline_at < now() AND status IN ('RUNNING', 'PAUSED') ORDER BY deadline_at LIMIT $1`,
@@ -91,18 +123,18 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
                   AND NOT EXISTS (SELECT 1 FROM saga_outbox o WHERE o.saga_id = saga.id)
                 ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
         WHERE s.id = due.id
-        RETURNING s.id, s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore"`,
+        RETURNING s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion",
+                  s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore"`,
       [staleMs, BATCH],
     )) as [Claimed[], number];
     const sagas = claimed[0];
-    const queue = this.publisher.queue(STEPS_QUEUE);
     let redispatched = 0;
     for (const saga of sagas) {
       const job = stepJob(saga.id, saga.run, { type: 'dispatch', step: saga.cursor, phase: saga.phase, attempt: saga.attempt, notBefore: null });
-      const state = await queue.getJobState(job.jobId);
-      if (state !== 'unknown' && state !== 'completed' && state !== 'failed') continue;
-      // A finished job whose result never landed (it failed reporting it): run the attempt again.
-      if (state !== 'unknown') await queue.remove(job.jobId);
+      const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
+      const spec = definition.steps[saga.cursor];
+      const action = saga.phase === 'action' ? spec.action : spec.compensation;
+      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId)) continue;
       await this.publisher.publish([job]);
       redispatched++;
     }

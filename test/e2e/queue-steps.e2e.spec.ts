@@ -1,4 +1,5 @@
 import { NonRetryableError, startSagaParticipant, type SagaParticipant, type SagaTask } from '../../src/participant/index.js';
+import { Redis } from 'ioredis';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { BASE_REDIS_URL } from '../support/test-redis.js';
@@ -123,5 +124,25 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
     expect(saga.status).toBe('COMPLETED');
     expect(saga.results).toEqual({ ship: { shipped: true } });
     expect(tasksOf(id)).toEqual(['ship#1']);
+  });
+
+  it('should forward again a queue step whose job and timer were lost from Redis', async () => {
+    await api().post('/v1/definitions', { name: 'queue-lost', steps: [{ name: 'late', action: { type: 'queue', queue: 'late-queue', task: 'late' }, retry, timeoutMs: 60_000 }] });
+    const id = (await api().post('/v1/sagas', { definition: 'queue-lost' })).body.id;
+    const redis = new Redis(BASE_REDIS_URL);
+    let late: SagaParticipant | null = null;
+    try {
+      // Nobody serves late-queue yet: wait until the task sits there, then lose every key.
+      await waitFor('the task to be queued', async () => ((await redis.keys(`${t.redisPrefix}:late-queue:*`)).length > 0 ? true : undefined));
+      const keys = await redis.keys(`${t.redisPrefix}:*`);
+      await redis.del(...keys);
+      late = startSagaParticipant({ connection: BASE_REDIS_URL, prefix: t.redisPrefix, queue: 'late-queue', handlers: { late: () => ({ late: true }) } });
+      const saga = await settled(id);
+      expect(saga.status).toBe('COMPLETED');
+      expect(saga.results).toEqual({ late: { late: true } });
+    } finally {
+      await late?.close();
+      redis.disconnect();
+    }
   });
 });
