@@ -119,6 +119,19 @@ describe('Saga execution (SPEC §2, §3)', () => {
     expect(paths).toEqual(['/am1', '/am2', '/am2', '/am2/undo', '/am1/undo']);
   });
 
+  it('should end FAILED when a compensation fails for good, keeping why compensation began', async () => {
+    await register('undo-fails', [step('uf1'), step('uf2'), step('uf3')]);
+    p.on('/uf3', () => ({ status: 400 }));
+    p.on('/uf2/undo', () => ({ status: 500, body: { down: true } }));
+    const saga = await settled((await api.post('/v1/sagas', { definition: 'undo-fails' })).body.id);
+    expect(saga.status).toBe('FAILED');
+    expect(saga.error).toMatchObject({ code: 'COMPENSATION_FAILED', step: 'uf2', cause: { code: 'STEP_FAILED', step: 'uf3' } });
+    expect(saga.steps[1]).toMatchObject({ status: 'COMPENSATION_FAILED', compensation: { status: 'FAILED', attempts: 3 } });
+    expect(saga.steps[1].compensation.error).toMatchObject({ status: 500, body: { down: true } });
+    // uf1 is not compensated: the saga stops at the first compensation that fails for good.
+    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/uf1', '/uf2', '/uf3', '/uf2/undo', '/uf2/undo', '/uf2/undo']);
+  });
+
   it('should treat a 2xx body that is not JSON as a permanent failure with a clear error', async () => {
     await register('not-json', [step('nj1'), step('nj2')]);
     p.on('/nj2', () => ({ status: 200, raw: '<html>oops</html>' }));
