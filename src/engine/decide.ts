@@ -142,10 +142,7 @@ function actionFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
     return b.done();
   }
   if (failure.retryable && attempt < step.retry.maxAttempts) {
-    const delayMs = retryDelayMs(step.retry, attempt, ctx.random);
-    b.step(i, { attempts: attempt + 1 });
-    b.event(EventType.StepRetryScheduled, { step: step.name, phase: Phase.ACTION, attempt: attempt + 1, data: { delayMs } });
-    b.dispatch(i, Phase.ACTION, attempt + 1, delayMs);
+    scheduleRetry(b, i, Phase.ACTION, attempt);
     return b.done();
   }
   b.step(i, { status: StepStatus.FAILED, finishedAt: ctx.now });
@@ -162,6 +159,15 @@ function actionFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
     beginCompensation(b, i, cause, { [i]: StepStatus.FAILED }, { [i]: failure.timedOut });
   }
   return b.done();
+}
+
+/** Dispatches the next attempt after the step's backoff; the attempt counter of the phase moves on. */
+function scheduleRetry(b: Builder, index: number, phase: Phase, failedAttempt: number): void {
+  const step = spec(b.ctx, index);
+  const delayMs = retryDelayMs(step.retry, failedAttempt, b.ctx.random);
+  b.step(index, phase === Phase.ACTION ? { attempts: failedAttempt + 1 } : { compensationAttempts: failedAttempt + 1 });
+  b.event(EventType.StepRetryScheduled, { step: step.name, phase, attempt: failedAttempt + 1, data: { delayMs } });
+  b.dispatch(index, phase, failedAttempt + 1, delayMs);
 }
 
 function compensationSucceeded(ctx: DecideContext): Decision {
@@ -184,10 +190,7 @@ function compensationFailed(ctx: DecideContext, failure: AttemptFailure): Decisi
   b.step(j, { compensationError: error });
   b.saga.awaiting = false;
   if (failure.retryable && attempt < step.retry.maxAttempts) {
-    const delayMs = retryDelayMs(step.retry, attempt, ctx.random);
-    b.step(j, { compensationAttempts: attempt + 1 });
-    b.event(EventType.StepRetryScheduled, { step: step.name, phase: Phase.COMPENSATION, attempt: attempt + 1, data: { delayMs } });
-    b.dispatch(j, Phase.COMPENSATION, attempt + 1, delayMs);
+    scheduleRetry(b, j, Phase.COMPENSATION, attempt);
     return b.done();
   }
   b.step(j, { status: StepStatus.COMPENSATION_FAILED, compensationStatus: CompensationStatus.FAILED, compensationFinishedAt: ctx.now });

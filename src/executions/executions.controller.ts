@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { fieldError } from '../common/field-error.js';
-import { toIntIfDecimal } from '../definitions/dto/list-definitions.query.js';
+import { toIntIfDecimal } from '../common/query-int.js';
 import { StartSagaDto } from './dto/start-saga.dto.js';
 import { ExecutionsService } from './executions.service.js';
 import { SagaRepository } from './saga.repository.js';

@@ -6,8 +6,8 @@
 /** Participants report every outcome to this queue (same Redis prefix as the task queue). */
 export const RESULTS_QUEUE = 'saga-results';
 
-/** The job a participant receives: the HTTP envelope plus `task`. */
-export interface SagaTask {
+/** What every participant receives for one attempt (the HTTP body of SPEC §3). */
+export interface StepEnvelope {
   sagaId: string;
   run: number;
   step: string;
@@ -15,7 +15,12 @@ export interface SagaTask {
   attempt: number;
   idempotencyKey: string;
   input: unknown;
+  /** Outputs of the earlier steps, by step name. */
   results: Record<string, unknown>;
+}
+
+/** The job a queue participant receives: the envelope plus `task`. */
+export interface SagaTask extends StepEnvelope {
   task: string;
 }
 

@@ -2,18 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { HttpAction } from '../definitions/definition.model.js';
 import type { AttemptFailure } from '../engine/saga-state.js';
 import { MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
+import type { StepEnvelope } from '../participant/protocol.js';
 
-/** What a participant receives (SPEC §3). */
-export interface StepEnvelope {
-  sagaId: string;
-  run: number;
-  step: string;
-  phase: 'action' | 'compensation';
-  attempt: number;
-  idempotencyKey: string;
-  input: unknown;
-  results: Record<string, unknown>;
-}
+export type { StepEnvelope };
 
 export type AttemptResult = { ok: true; output: unknown } | { ok: false; failure: AttemptFailure };
 

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
-import type { SagaTask } from '../participant/protocol.js';
-import type { StepEnvelope } from './http-step.executor.js';
+import type { SagaTask, StepEnvelope } from '../participant/protocol.js';
 
 const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 };
 

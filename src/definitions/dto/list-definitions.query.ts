@@ -1,9 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { toIntIfDecimal } from '../../common/query-int.js';
 
-/** Query strings arrive as text; only whole decimal numbers become numbers. */
-export const toIntIfDecimal = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
 
 export class ListDefinitionsQuery {
   /** Page size. @defaultValue 100 */
