@@ -114,9 +114,15 @@ export class ExecutionsService {
    * re-deciding when another writer moved the saga first (the version guard).
    * Stale inputs (or, with `expectedRun`, inputs of an earlier run) change nothing.
    */
-  async apply(sagaId: string, input: EngineInput, expectedRun?: number): Promise<{ outcome: ApplyOutcome; reason?: string }> {
+  async apply(
+    sagaId: string,
+    input: EngineInput,
+    expectedRun?: number,
+    /** The saga as the caller just read it: saves a query; a stale copy only costs a retry. */
+    preloaded?: SagaRecord,
+  ): Promise<{ outcome: ApplyOutcome; reason?: string }> {
     for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
-      const record = await this.sagas.find(sagaId);
+      const record = attempt === 1 && preloaded ? preloaded : await this.sagas.find(sagaId);
       if (!record) return { outcome: 'missing' };
       if (expectedRun !== undefined && record.run !== expectedRun) return { outcome: 'stale', reason: `saga is on run ${record.run}` };
       const definition = await this.definitionCache.get(record.definitionName, record.definitionVersion);

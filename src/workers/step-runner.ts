@@ -66,7 +66,7 @@ export class StepRunner {
     const input = result.ok
       ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)
       : ({ type: 'attempt-failed', ...address, failure: result.failure } as const);
-    const { outcome, reason } = await this.executions.apply(job.sagaId, input, job.run);
+    const { outcome, reason } = await this.executions.apply(job.sagaId, input, job.run, saga);
     if (outcome !== 'applied') this.logger.log(`saga ${job.sagaId}: result of step ${step.name} ${job.phase} #${job.attempt} ${outcome}: ${reason ?? ''}`);
   }
 }
