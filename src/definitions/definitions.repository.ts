@@ -10,6 +10,20 @@ export interface StoredDefinition {
   enabled: boolean;
 }
 
+interface DefinitionRow {
+  name: string;
+  version: number;
+  spec: DefinitionSpec;
+  spec_hash: string;
+  created_at: Date;
+  enabled: boolean;
+}
+
+function toStored(r: DefinitionRow): StoredDefinition {
+  const entity = Object.assign(new DefinitionEntity(), { name: r.name, version: r.version, spec: r.spec, specHash: r.spec_hash, createdAt: r.created_at });
+  return { entity, enabled: r.enabled };
+}
+
 /** Versioned storage of definitions. Version numbers are allocated under the name row's lock. */
 @Injectable()
 export class DefinitionsRepository {
@@ -45,18 +59,23 @@ export class DefinitionsRepository {
   }
 
   async findLatest(name: string): Promise<StoredDefinition | null> {
-    const nameRow = await this.dataSource.manager.findOneBy(DefinitionNameEntity, { name });
-    if (!nameRow || nameRow.latestVersion === 0) return null;
-    const entity = await this.dataSource.manager.findOneByOrFail(DefinitionEntity, { name, version: nameRow.latestVersion });
-    return { entity, enabled: nameRow.enabled };
+    return this.findOne('d.version = n.latest_version', [name]);
   }
 
   async findVersion(name: string, version: number): Promise<StoredDefinition | null> {
-    const [nameRow, entity] = await Promise.all([
-      this.dataSource.manager.findOneBy(DefinitionNameEntity, { name }),
-      this.dataSource.manager.findOneBy(DefinitionEntity, { name, version }),
-    ]);
-    return nameRow && entity ? { entity, enabled: nameRow.enabled } : null;
+    return this.findOne('d.version = $2', [name, version]);
+  }
+
+  /** One version with its name row, in one query (the trigger path reads this for every saga). */
+  private async findOne(versionCondition: string, params: unknown[]): Promise<StoredDefinition | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT d.name, d.version, d.spec, d.spec_hash, d.created_at, n.enabled
+         FROM saga_definition_name n
+         JOIN saga_definition d ON d.name = n.name AND ${versionCondition}
+        WHERE n.name = $1`,
+      params,
+    )) as DefinitionRow[];
+    return rows.length ? toStored(rows[0]) : null;
   }
 
   /** All versions of `name`, oldest first; null when the name is unknown. */
@@ -77,17 +96,8 @@ export class DefinitionsRepository {
         ORDER BY n.name
         LIMIT $2`,
       [afterName, limit],
-    )) as Array<{ name: string; version: number; spec: DefinitionSpec; spec_hash: string; created_at: Date; enabled: boolean }>;
-    return rows.map((r) => ({
-      entity: Object.assign(new DefinitionEntity(), {
-        name: r.name,
-        version: r.version,
-        spec: r.spec,
-        specHash: r.spec_hash,
-        createdAt: r.created_at,
-      }),
-      enabled: r.enabled,
-    }));
+    )) as DefinitionRow[];
+    return rows.map(toStored);
   }
 
   /** Disables `name`; returns false when the name is unknown. */

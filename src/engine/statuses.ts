@@ -12,22 +12,18 @@ export type SagaStatus = (typeof SagaStatus)[keyof typeof SagaStatus];
 interface SagaStatusTraits {
   /** Never changes again (replay of COMPENSATED starts a new run, which is a new life). */
   terminal: boolean;
-  /** Work is in flight; the reconciler watches it. */
+  /** Work is in flight; the reconciler watches it (its SQL names these statuses literally, to match the partial indexes). */
   active: boolean;
-  /** Stopped and waiting for a person: replay or cancel. */
-  waitsForOperator: boolean;
 }
 
 export const SAGA_STATUS_TRAITS: Record<SagaStatus, SagaStatusTraits> = {
-  RUNNING: { terminal: false, active: true, waitsForOperator: false },
-  COMPENSATING: { terminal: false, active: true, waitsForOperator: false },
-  COMPLETED: { terminal: true, active: false, waitsForOperator: false },
-  COMPENSATED: { terminal: true, active: false, waitsForOperator: false },
-  PAUSED: { terminal: false, active: false, waitsForOperator: true },
-  FAILED: { terminal: false, active: false, waitsForOperator: true },
+  RUNNING: { terminal: false, active: true },
+  COMPENSATING: { terminal: false, active: true },
+  COMPLETED: { terminal: true, active: false },
+  COMPENSATED: { terminal: true, active: false },
+  PAUSED: { terminal: false, active: false },
+  FAILED: { terminal: false, active: false },
 };
-
-export const ACTIVE_SAGA_STATUSES = (Object.keys(SAGA_STATUS_TRAITS) as SagaStatus[]).filter((s) => SAGA_STATUS_TRAITS[s].active);
 
 /** A saga has settled when nothing more happens without a person: terminal, PAUSED or FAILED. */
 export function isSettled(status: SagaStatus): boolean {

@@ -42,7 +42,7 @@ function toStepView(step: StepRecord) {
   };
 }
 
-/** json_agg renders timestamps without a zone designator normalisation; re-render as ISO UTC. */
+/** Step timestamps come through json_agg as text in the session's time zone; render them as ISO UTC like the rest. */
 function iso(value: string | null): string | null {
   return value ? new Date(value).toISOString() : null;
 }

@@ -1,3 +1,4 @@
+import { isSettled } from '../../src/engine/statuses.js';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { assertBuilt, ServerProcess, startServerProcess } from '../support/server-process.js';
@@ -5,7 +6,6 @@ import { createTestDatabase, TestDatabase } from '../support/test-database.js';
 import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
 import { waitFor } from '../support/wait-for.js';
 
-const SETTLED = new Set(['COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED']);
 
 /**
  * The server runs as a child process and is SIGKILLed at a named crash point,
@@ -53,7 +53,7 @@ describe('Recovery from crashes of the server process', () => {
   async function settled(id: string) {
     return waitFor(`saga ${id} to settle`, async () => {
       const res = await httpClient(server!.baseUrl).get(`/v1/sagas/${id}`);
-      return SETTLED.has(res.body.status) ? res.body : undefined;
+      return isSettled(res.body.status) ? res.body : undefined;
     }, 60_000, 200);
   }
 

@@ -1,3 +1,4 @@
+import { isSettled } from '../../src/engine/statuses.js';
 import { NonRetryableError, startSagaParticipant, type SagaParticipant, type SagaTask } from '../../src/participant/index.js';
 import { Redis } from 'ioredis';
 import { httpClient, HttpClient } from '../support/http-client.js';
@@ -5,7 +6,6 @@ import { startTestApp, TestApp } from '../support/test-app.js';
 import { BASE_REDIS_URL } from '../support/test-redis.js';
 import { waitFor } from '../support/wait-for.js';
 
-const SETTLED = new Set(['COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED']);
 
 describe('Queue steps through the participant helper (SPEC §3)', () => {
   let t: TestApp;
@@ -39,7 +39,7 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
   const settled = (id: string) =>
     waitFor(`saga ${id} to settle`, async () => {
       const res = await api().get(`/v1/sagas/${id}`);
-      return SETTLED.has(res.body.status) ? res.body : undefined;
+      return isSettled(res.body.status) ? res.body : undefined;
     }, 30_000);
   const tasksOf = (id: string) => seen.filter((s) => s.sagaId === id).map((s) => `${s.task}#${s.attempt}`);
 

@@ -1,9 +1,9 @@
+import { isSettled } from '../../src/engine/statuses.js';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
-const SETTLED = new Set(['COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED']);
 
 describe('Saga execution (SPEC §2, §3)', () => {
   let t: TestApp;
@@ -40,7 +40,7 @@ describe('Saga execution (SPEC §2, §3)', () => {
   async function settled(id: string) {
     return waitFor(`saga ${id} to settle`, async () => {
       const res = await api.get(`/v1/sagas/${id}`);
-      return SETTLED.has(res.body.status) ? res.body : undefined;
+      return isSettled(res.body.status) ? res.body : undefined;
     });
   }
 

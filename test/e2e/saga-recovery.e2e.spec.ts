@@ -1,3 +1,4 @@
+import { isSettled } from '../../src/engine/statuses.js';
 import { Redis } from 'ioredis';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
@@ -5,7 +6,6 @@ import { startTestApp, TestApp } from '../support/test-app.js';
 import { BASE_REDIS_URL } from '../support/test-redis.js';
 import { waitFor } from '../support/wait-for.js';
 
-const SETTLED = new Set(['COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED']);
 
 describe('Deadlines and recovery of lost work', () => {
   let t: TestApp;
@@ -35,7 +35,7 @@ describe('Deadlines and recovery of lost work', () => {
   const settled = (id: string, timeoutMs = 15_000) =>
     waitFor(`saga ${id} to settle`, async () => {
       const res = await api.get(`/v1/sagas/${id}`);
-      return SETTLED.has(res.body.status) ? res.body : undefined;
+      return isSettled(res.body.status) ? res.body : undefined;
     }, timeoutMs);
 
   it('should compensate with SAGA_TIMEOUT when the saga deadline passes while a step runs', async () => {
