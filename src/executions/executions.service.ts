@@ -13,7 +13,7 @@ import { newSagaSnapshot } from '../engine/new-saga.js';
 import type { EngineInput, SagaSnapshot } from '../engine/saga-state.js';
 import { EventType } from '../engine/statuses.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
-import { SagaRecord, SagaRepository } from './saga.repository.js';
+import { newSagaRecord, SagaRecord, SagaRepository } from './saga.repository.js';
 
 /** SPEC §6: inputs and step outputs over 256 KiB are refused. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -71,7 +71,7 @@ export class ExecutionsService {
       ...decision.events,
     ];
     const jobs = decision.commands.map((c) => stepJob(id, 1, c));
-    const outboxIds = await this.sagas.insert(
+    const saga = newSagaRecord(
       {
         id,
         definitionName: stored.entity.name,
@@ -85,10 +85,10 @@ export class ExecutionsService {
       },
       decision.saga,
       decision.steps,
-      events,
-      jobs,
+      events.length,
       now,
     );
+    const outboxIds = await this.sagas.insert(saga, events, jobs);
     if (outboxIds === null) {
       // Another request with the same key won the insert.
       const existing = await this.sagas.findByIdempotencyKey(idempotencyKey!);
@@ -97,7 +97,7 @@ export class ExecutionsService {
     }
     crashPoint('after-commit-before-publish');
     await this.outbox.publishCommitted(outboxIds, jobs);
-    return { saga: (await this.sagas.find(id))!, created: true };
+    return { saga, created: true };
   }
 
   private sameRequestOrThrow(existing: SagaRecord, requestHash: string): SagaRecord {

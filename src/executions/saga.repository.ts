@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engine/saga-state.js';
 import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
 import type { StepJob } from '../dispatch/step-job.js';
+import { Batcher } from '../common/batcher.js';
 
 export interface StepRecord {
   index: number;
@@ -89,6 +90,45 @@ const SELECT_SAGA = `
             FROM saga_step t WHERE t.saga_id = s.id) AS steps
     FROM saga s`;
 
+/** The saga exactly as `insert` stores it, so the trigger can answer without reading it back. */
+export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number, StepPatch>, eventCount: number, now: Date): SagaRecord {
+  const { stepNames, ...fields } = saga;
+  return {
+    ...fields,
+    run: 1,
+    status: state.status!,
+    results: {},
+    error: null,
+    cursor: state.cursor ?? 0,
+    phase: state.phase ?? 'action',
+    attempt: state.attempt ?? 0,
+    awaiting: state.awaiting ?? false,
+    stopRequested: null,
+    notBefore: null,
+    version: 0,
+    nextSeq: 1 + eventCount,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    steps: stepNames.map((name, index) => ({
+      index,
+      name,
+      status: steps.get(index)?.status ?? 'PENDING',
+      attempts: steps.get(index)?.attempts ?? 0,
+      lastAttemptTimedOut: false,
+      startedAt: steps.get(index)?.startedAt?.toISOString() ?? null,
+      finishedAt: null,
+      output: null,
+      error: null,
+      compensationStatus: null,
+      compensationAttempts: 0,
+      compensationStartedAt: null,
+      compensationFinishedAt: null,
+      compensationError: null,
+    })),
+  };
+}
+
 /** One event row per draft, numbered from `firstSeq`. */
 function eventRows(drafts: HistoryEventDraft[], firstSeq: number, run: number, at: Date) {
   return drafts.map((e, i) => ({
@@ -103,29 +143,126 @@ function eventRows(drafts: HistoryEventDraft[], firstSeq: number, run: number, a
   }));
 }
 
-const INSERT_EVENTS = `
-  INSERT INTO saga_event (saga_id, seq, run, type, step, phase, attempt, at, data)
-  SELECT s.id, x.seq, x.run, x.type, x.step, x.phase, x.attempt, x.at, x.data
-    FROM s, jsonb_to_recordset($EVENTS::jsonb)
-      AS x(seq int, run int, type text, step text, phase text, attempt int, at timestamptz, data jsonb)`;
+/** History and outbox rows of the sagas in `s` that the statement wrote, from each item's `events` and `jobs`. */
+const WRITE_EVENTS_AND_OUTBOX = `
+  e AS (
+    INSERT INTO saga_event (saga_id, seq, run, type, step, phase, attempt, at, data)
+    SELECT s.id, ev.seq, ev.run, ev.type, ev.step, ev.phase, ev.attempt, ev.at, ev.data
+      FROM s JOIN x ON x.id = s.id,
+           jsonb_to_recordset(x.p->'events') AS ev(seq int, run int, type text, step text, phase text, attempt int, at timestamptz, data jsonb)
+  ), o AS (
+    INSERT INTO saga_outbox (saga_id, job)
+    SELECT s.id, j FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'jobs') AS j
+    RETURNING id, saga_id
+  )
+  SELECT (SELECT coalesce(json_agg(s.id), '[]') FROM s) AS written,
+         (SELECT coalesce(json_agg(json_build_object('id', o.id::text, 'saga', o.saga_id)), '[]') FROM o) AS outbox`;
 
-const INSERT_OUTBOX = `
-  INSERT INTO saga_outbox (saga_id, job)
-  SELECT s.id, x.job FROM s, jsonb_array_elements($JOBS::jsonb) AS x(job)
-  RETURNING id`;
+/** The items of a batched statement: one jsonb object `p` per saga. */
+const ITEMS = `x AS (SELECT (value->>'id')::uuid AS id, value AS p FROM jsonb_array_elements($1::jsonb))`;
+
+const INSERT_SQL = `
+  WITH ${ITEMS}, s AS (
+    INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id, cursor, phase, attempt,
+                      awaiting, dispatched_at, deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at)
+    SELECT x.id, p->>'definitionName', (p->>'definitionVersion')::int, p->>'status', p->'input', p->>'correlationId',
+           (p->>'cursor')::int, p->>'phase', (p->>'attempt')::int, (p->>'awaiting')::boolean, (p->>'now')::timestamptz,
+           (p->>'deadlineAt')::timestamptz, (p->>'nextSeq')::int, p->>'idempotencyKey', p->>'requestHash',
+           (p->>'now')::timestamptz, (p->>'now')::timestamptz
+      FROM x
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+  ), st AS (
+    INSERT INTO saga_step (saga_id, idx, name, status, attempts, started_at)
+    SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at
+      FROM s JOIN x ON x.id = s.id,
+           jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz)
+  ), ${WRITE_EVENTS_AND_OUTBOX}`;
+
+const UPDATE_SQL = `
+  WITH ${ITEMS}, s AS (
+    UPDATE saga SET
+      status = coalesce(p->>'status', status),
+      cursor = coalesce((p->>'cursor')::int, cursor),
+      phase = coalesce(p->>'phase', phase),
+      attempt = coalesce((p->>'attempt')::int, attempt),
+      awaiting = coalesce((p->>'awaiting')::boolean, awaiting),
+      stop_requested = CASE WHEN p ? 'stopRequested' THEN nullif(p->'stopRequested', 'null') ELSE stop_requested END,
+      error = CASE WHEN p ? 'error' THEN nullif(p->'error', 'null') ELSE error END,
+      results = results || (p->'results'),
+      finished_at = coalesce((p->>'finishedAt')::timestamptz, finished_at),
+      dispatched_at = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->>'now')::timestamptz ELSE dispatched_at END,
+      not_before = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->'jobs'->0->>'notBefore')::timestamptz ELSE not_before END,
+      next_seq = next_seq + jsonb_array_length(p->'events'),
+      version = version + 1,
+      updated_at = (p->>'now')::timestamptz
+    FROM x
+    WHERE saga.id = x.id AND saga.version = (p->>'version')::int
+    RETURNING saga.id
+  ), st AS (
+    UPDATE saga_step t SET
+      status = coalesce(sp->>'status', t.status),
+      attempts = coalesce((sp->>'attempts')::int, t.attempts),
+      last_attempt_timed_out = coalesce((sp->>'lastAttemptTimedOut')::boolean, t.last_attempt_timed_out),
+      started_at = coalesce((sp->>'startedAt')::timestamptz, t.started_at),
+      finished_at = coalesce((sp->>'finishedAt')::timestamptz, t.finished_at),
+      output = CASE WHEN sp ? 'output' THEN sp->'output' ELSE t.output END,
+      error = CASE WHEN sp ? 'error' THEN sp->'error' ELSE t.error END,
+      compensation_status = coalesce(sp->>'compensationStatus', t.compensation_status),
+      compensation_attempts = coalesce((sp->>'compensationAttempts')::int, t.compensation_attempts),
+      compensation_started_at = coalesce((sp->>'compensationStartedAt')::timestamptz, t.compensation_started_at),
+      compensation_finished_at = coalesce((sp->>'compensationFinishedAt')::timestamptz, t.compensation_finished_at),
+      compensation_error = CASE WHEN sp ? 'compensationError' THEN sp->'compensationError' ELSE t.compensation_error END
+    FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'steps') AS sp
+    WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
+  ), ${WRITE_EVENTS_AND_OUTBOX}`;
+
+/** What a batched write reports per saga: the outbox ids it wrote, or null when its guard did not match. */
+type WriteResult = string[] | null;
+
+interface WriteItem {
+  id: string;
+  [field: string]: unknown;
+}
+
+/** How many statements of each kind may run at once (the rest of the pool stays free for reads and the API). */
+const WRITES_IN_FLIGHT = 4;
+const READS_IN_FLIGHT = 4;
+const MAX_BATCH = 100;
 
 /**
  * Storage of saga executions. Every write is one statement: the saga update is
  * guarded by its version, and the step, history and outbox writes only happen
  * when it matched, so a transition is applied completely or not at all.
+ * Concurrent reads and writes are grouped into batched statements (one round
+ * trip and one commit for many sagas), see `Batcher`.
  */
 @Injectable()
 export class SagaRepository {
+  private readonly reads = new Batcher<string, SagaRecord | null>((ids) => this.findMany(ids), {
+    maxBatch: MAX_BATCH,
+    maxInFlight: READS_IN_FLIGHT,
+  });
+  private readonly inserts = new Batcher<WriteItem, WriteResult>((items) => this.write(INSERT_SQL, items), {
+    maxBatch: MAX_BATCH,
+    maxInFlight: WRITES_IN_FLIGHT,
+  });
+  private readonly updates = new Batcher<WriteItem, WriteResult>((items) => this.write(UPDATE_SQL, items), {
+    maxBatch: MAX_BATCH,
+    maxInFlight: WRITES_IN_FLIGHT,
+    key: (item) => item.id,
+  });
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async find(id: string): Promise<SagaRecord | null> {
-    const rows = (await this.dataSource.query(`${SELECT_SAGA} WHERE s.id = $1`, [id])) as SagaRecord[];
-    return rows[0] ?? null;
+  find(id: string): Promise<SagaRecord | null> {
+    return this.reads.submit(id);
+  }
+
+  private async findMany(ids: string[]): Promise<Array<SagaRecord | null>> {
+    const rows = (await this.dataSource.query(`${SELECT_SAGA} WHERE s.id = ANY($1::uuid[])`, [ids])) as SagaRecord[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   async findByIdempotencyKey(key: string): Promise<SagaRecord | null> {
@@ -133,60 +270,49 @@ export class SagaRepository {
     return rows[0] ?? null;
   }
 
+  /** Runs a batched write; per item, the outbox ids written, or null when nothing was written. */
+  private async write(sql: string, items: WriteItem[]): Promise<WriteResult[]> {
+    const [row] = (await this.dataSource.query(sql, [JSON.stringify(items)])) as Array<{
+      written: string[];
+      outbox: Array<{ id: string; saga: string }>;
+    }>;
+    const written = new Set(row.written);
+    return items.map((item) => (written.has(item.id) ? row.outbox.filter((o) => o.saga === item.id).map((o) => o.id) : null));
+  }
+
   /**
-   * Inserts a new saga with its steps, first events and first work, unless its
-   * idempotency key is taken (then returns null and writes nothing).
+   * Inserts a new saga (as built by `newSagaRecord`) with its steps, first
+   * events and first work, unless its idempotency key is taken (then returns
+   * null and writes nothing).
    */
-  async insert(saga: NewSaga, state: SagaPatch, steps: Map<number, StepPatch>, events: HistoryEventDraft[], jobs: StepJob[], now: Date): Promise<string[] | null> {
-    const stepRows = saga.stepNames.map((name, idx) => ({
-      idx,
-      name,
-      status: steps.get(idx)?.status ?? 'PENDING',
-      attempts: steps.get(idx)?.attempts ?? 0,
-      started_at: steps.get(idx)?.startedAt?.toISOString() ?? null,
-    }));
-    const sql = `
-      WITH s AS (
-        INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id, cursor, phase, attempt,
-                          awaiting, dispatched_at, deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $11, $11)
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id, run
-      ), st AS (
-        INSERT INTO saga_step (saga_id, idx, name, status, attempts, started_at)
-        SELECT s.id, x.idx, x.name, x.status, x.attempts, x.started_at
-          FROM s, jsonb_to_recordset($16::jsonb) AS x(idx int, name text, status text, attempts int, started_at timestamptz)
-      ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$17')}
-      ), o AS (${INSERT_OUTBOX.replace('$JOBS', '$18')})
-      SELECT (SELECT count(*) FROM s)::int AS inserted, (SELECT coalesce(array_agg(id::text), '{}') FROM o) AS "outboxIds"`;
-    const [row] = (await this.dataSource.query(sql, [
-      saga.id,
-      saga.definitionName,
-      saga.definitionVersion,
-      state.status,
-      JSON.stringify(saga.input),
-      saga.correlationId,
-      state.cursor ?? 0,
-      state.phase ?? 'action',
-      state.attempt ?? 0,
-      state.awaiting ?? false,
-      now.toISOString(),
-      saga.deadlineAt?.toISOString() ?? null,
-      1 + events.length,
-      saga.idempotencyKey,
-      saga.requestHash,
-      JSON.stringify(stepRows),
-      JSON.stringify(eventRows(events, 1, 1, now)),
-      JSON.stringify(jobs),
-    ])) as Array<{ inserted: number; outboxIds: string[] }>;
-    return row.inserted === 1 ? row.outboxIds : null;
+  insert(saga: SagaRecord, events: HistoryEventDraft[], jobs: StepJob[]): Promise<string[] | null> {
+    return this.inserts.submit({
+      id: saga.id,
+      definitionName: saga.definitionName,
+      definitionVersion: saga.definitionVersion,
+      status: saga.status,
+      input: saga.input,
+      correlationId: saga.correlationId,
+      cursor: saga.cursor,
+      phase: saga.phase,
+      attempt: saga.attempt,
+      awaiting: saga.awaiting,
+      now: saga.createdAt.toISOString(),
+      deadlineAt: saga.deadlineAt?.toISOString() ?? null,
+      nextSeq: saga.nextSeq,
+      idempotencyKey: saga.idempotencyKey,
+      requestHash: saga.requestHash,
+      steps: saga.steps.map((t) => ({ idx: t.index, name: t.name, status: t.status, attempts: t.attempts, started_at: t.startedAt })),
+      events: eventRows(events, 1, 1, saga.createdAt),
+      jobs,
+    });
   }
 
   /**
    * Applies one decision if the saga is still at `record.version`. Returns the
    * ids of the outbox rows written, or null when another writer got there first.
    */
-  async update(
+  update(
     record: SagaRecord,
     saga: SagaPatch,
     steps: Map<number, StepPatch>,
@@ -195,70 +321,17 @@ export class SagaRepository {
     jobs: StepJob[],
     now: Date,
   ): Promise<string[] | null> {
-    const has = (key: keyof SagaPatch) => Object.prototype.hasOwnProperty.call(saga, key);
-    const stepPatches = [...steps.entries()].map(([index, p]) => ({ index, ...p }));
-    const sql = `
-      WITH s AS (
-        UPDATE saga SET
-          status = coalesce($3, status),
-          cursor = coalesce($4, cursor),
-          phase = coalesce($5, phase),
-          attempt = coalesce($6, attempt),
-          awaiting = coalesce($7, awaiting),
-          stop_requested = CASE WHEN $8 THEN $9::jsonb ELSE stop_requested END,
-          error = CASE WHEN $10 THEN $11::jsonb ELSE error END,
-          results = results || $12::jsonb,
-          finished_at = coalesce($13, finished_at),
-          dispatched_at = CASE WHEN $14 THEN $15::timestamptz ELSE dispatched_at END,
-          not_before = CASE WHEN $14 THEN $16::timestamptz ELSE not_before END,
-          next_seq = next_seq + $17,
-          version = version + 1,
-          updated_at = $15
-        WHERE id = $1 AND version = $2
-        RETURNING id, run
-      ), st AS (
-        UPDATE saga_step t SET
-          status = coalesce(p->>'status', t.status),
-          attempts = coalesce((p->>'attempts')::int, t.attempts),
-          last_attempt_timed_out = coalesce((p->>'lastAttemptTimedOut')::boolean, t.last_attempt_timed_out),
-          started_at = coalesce((p->>'startedAt')::timestamptz, t.started_at),
-          finished_at = coalesce((p->>'finishedAt')::timestamptz, t.finished_at),
-          output = CASE WHEN p ? 'output' THEN p->'output' ELSE t.output END,
-          error = CASE WHEN p ? 'error' THEN p->'error' ELSE t.error END,
-          compensation_status = coalesce(p->>'compensationStatus', t.compensation_status),
-          compensation_attempts = coalesce((p->>'compensationAttempts')::int, t.compensation_attempts),
-          compensation_started_at = coalesce((p->>'compensationStartedAt')::timestamptz, t.compensation_started_at),
-          compensation_finished_at = coalesce((p->>'compensationFinishedAt')::timestamptz, t.compensation_finished_at),
-          compensation_error = CASE WHEN p ? 'compensationError' THEN p->'compensationError' ELSE t.compensation_error END
-        FROM s, jsonb_array_elements($18::jsonb) AS p
-        WHERE t.saga_id = s.id AND t.idx = (p->>'index')::int
-      ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$19')}
-      ), o AS (${INSERT_OUTBOX.replace('$JOBS', '$20')})
-      SELECT (SELECT count(*) FROM s)::int AS updated, (SELECT coalesce(array_agg(id::text), '{}') FROM o) AS "outboxIds"`;
-    const dispatching = jobs.length > 0;
-    const [row] = (await this.dataSource.query(sql, [
-      record.id,
-      record.version,
-      saga.status ?? null,
-      saga.cursor ?? null,
-      saga.phase ?? null,
-      saga.attempt ?? null,
-      saga.awaiting ?? null,
-      has('stopRequested'),
-      JSON.stringify(saga.stopRequested ?? null),
-      has('error'),
-      JSON.stringify(saga.error ?? null),
-      JSON.stringify(results),
-      saga.finishedAt?.toISOString() ?? null,
-      dispatching,
-      now.toISOString(),
-      jobs[0]?.notBefore ?? null,
-      events.length,
-      JSON.stringify(stepPatches),
-      JSON.stringify(eventRows(events, record.nextSeq, record.run, now)),
-      JSON.stringify(jobs),
-    ])) as Array<{ updated: number; outboxIds: string[] }>;
-    return row.updated === 1 ? row.outboxIds : null;
+    // JSON drops undefined fields, so a field is present in the patch exactly when it changes.
+    return this.updates.submit({
+      ...saga,
+      id: record.id,
+      version: record.version,
+      results,
+      now: now.toISOString(),
+      steps: [...steps.entries()].map(([index, p]) => ({ index, ...p })),
+      events: eventRows(events, record.nextSeq, record.run, now),
+      jobs,
+    });
   }
 
   async events(sagaId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
