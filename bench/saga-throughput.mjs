@@ -131,6 +131,13 @@ function cpuSnap() {
   return [f.reduce((a, b) => a + b, 0) - idle, f.reduce((a, b) => a + b, 0)];
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+let serverPid = 0;
+function processCpuS(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function stats(lat) {
   const s = [...lat].sort((a, b) => a - b);
   const p = (q) => round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((q / 100) * s.length) - 1))], 2);
@@ -142,6 +149,8 @@ async function phase(name, n, concurrency, variant) {
   const lat = [];
   const deadline = performance.now() + PHASE_TIMEOUT_MS;
   const c0 = cpuSnap();
+  const s0 = processCpuS(serverPid);
+  const b0 = process.cpuUsage();
   const t0 = performance.now();
   const lane = async () => {
     while (next < n) {
@@ -156,8 +165,19 @@ async function phase(name, n, concurrency, variant) {
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
   const wallMs = performance.now() - t0;
   const c1 = cpuSnap();
-  const result = { sagas_per_s: round((n * 1000) / wallMs), latency_ms: stats(lat), cpu_busy_pct: round((100 * (c1[0] - c0[0])) / (c1[1] - c0[1])) };
-  log(`${name}: ${n} sagas in ${round(wallMs)} ms → ${result.sagas_per_s} sagas/s, p50 ${result.latency_ms.p50} ms, CPU ${result.cpu_busy_pct}%`);
+  const bench = process.cpuUsage(b0);
+  const result = {
+    sagas_per_s: round((n * 1000) / wallMs),
+    latency_ms: stats(lat),
+    // Whole machine (both cores = 100 %), then the server's and this process's (client + participant) CPU per saga.
+    cpu_busy_pct: round((100 * (c1[0] - c0[0])) / (c1[1] - c0[1])),
+    server_cpu_ms_per_saga: round(((processCpuS(serverPid) - s0) * 1000) / n, 2),
+    bench_cpu_ms_per_saga: round((bench.user + bench.system) / 1000 / n, 2),
+  };
+  log(
+    `${name}: ${n} sagas in ${round(wallMs)} ms → ${result.sagas_per_s} sagas/s, p50 ${result.latency_ms.p50} ms, ` +
+      `machine CPU ${result.cpu_busy_pct}%, server ${result.server_cpu_ms_per_saga} ms/saga, bench ${result.bench_cpu_ms_per_saga} ms/saga`,
+  );
   return result;
 }
 
@@ -216,6 +236,7 @@ async function main() {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  serverPid = child.pid;
   child.stdout.on('data', (d) => (out = (out + d).slice(-4000)));
   child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
   try {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Batcher } from '../common/batcher.js';
 import { DefinitionNameEntity } from './definition-name.entity.js';
 import { DefinitionEntity } from './definition.entity.js';
 import type { DefinitionSpec } from './definition.model.js';
@@ -27,6 +28,8 @@ function toStored(r: DefinitionRow): StoredDefinition {
 /** Versioned storage of definitions. Version numbers are allocated under the name row's lock. */
 @Injectable()
 export class DefinitionsRepository {
+  private readonly latestReads = new Batcher<string, StoredDefinition | null>((names) => this.findLatestMany(names), { maxBatch: 100, maxInFlight: 2 });
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -58,22 +61,30 @@ export class DefinitionsRepository {
     });
   }
 
-  async findLatest(name: string): Promise<StoredDefinition | null> {
-    return this.findOne('d.version = n.latest_version', [name]);
+  /** The latest version of `name` and whether the name is enabled. Every trigger reads this, so concurrent reads share a query. */
+  findLatest(name: string): Promise<StoredDefinition | null> {
+    return this.latestReads.submit(name);
   }
 
-  async findVersion(name: string, version: number): Promise<StoredDefinition | null> {
-    return this.findOne('d.version = $2', [name, version]);
-  }
-
-  /** One version with its name row, in one query (the trigger path reads this for every saga). */
-  private async findOne(versionCondition: string, params: unknown[]): Promise<StoredDefinition | null> {
+  private async findLatestMany(names: string[]): Promise<Array<StoredDefinition | null>> {
     const rows = (await this.dataSource.query(
       `SELECT d.name, d.version, d.spec, d.spec_hash, d.created_at, n.enabled
          FROM saga_definition_name n
-         JOIN saga_definition d ON d.name = n.name AND ${versionCondition}
+         JOIN saga_definition d ON d.name = n.name AND d.version = n.latest_version
+        WHERE n.name = ANY($1::text[])`,
+      [[...new Set(names)]],
+    )) as DefinitionRow[];
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    return names.map((name) => (byName.has(name) ? toStored(byName.get(name)!) : null));
+  }
+
+  async findVersion(name: string, version: number): Promise<StoredDefinition | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT d.name, d.version, d.spec, d.spec_hash, d.created_at, n.enabled
+         FROM saga_definition_name n
+         JOIN saga_definition d ON d.name = n.name AND d.version = $2
         WHERE n.name = $1`,
-      params,
+      [name, version],
     )) as DefinitionRow[];
     return rows.length ? toStored(rows[0]) : null;
   }
