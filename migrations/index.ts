@@ -1,5 +1,6 @@
 import { CreateDefinitions1763800000000 } from './1763800000000-create-definitions.js';
 import { CreateSagas1763800100000 } from './1763800100000-create-sagas.js';
+import { AddAttemptDeadline1763800200000 } from './1763800200000-add-attempt-deadline.js';
 
 /** Every migration, oldest first. Listed explicitly so source and build load the same set. */
-export const MIGRATIONS = [CreateDefinitions1763800000000, CreateSagas1763800100000];
+export const MIGRATIONS = [CreateDefinitions1763800000000, CreateSagas1763800100000, AddAttemptDeadline1763800200000];

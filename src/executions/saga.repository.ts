@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engine/saga-state.js';
 import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
-import type { StepJob } from '../dispatch/step-job.js';
+import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
 
 export interface StepRecord {
@@ -193,6 +193,8 @@ const UPDATE_SQL = `
       finished_at = coalesce((p->>'finishedAt')::timestamptz, finished_at),
       dispatched_at = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->>'now')::timestamptz ELSE dispatched_at END,
       not_before = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->'jobs'->0->>'notBefore')::timestamptz ELSE not_before END,
+      -- A new attempt, or none outstanding: the old attempt's deadline no longer applies.
+      attempt_deadline = CASE WHEN jsonb_array_length(p->'jobs') > 0 OR (p->>'awaiting')::boolean IS FALSE THEN NULL ELSE attempt_deadline END,
       next_seq = next_seq + jsonb_array_length(p->'events'),
       version = version + 1,
       updated_at = (p->>'now')::timestamptz
@@ -332,6 +334,32 @@ export class SagaRepository {
       events: eventRows(events, record.nextSeq, record.run, now),
       jobs,
     });
+  }
+
+  /**
+   * Sets the deadline of a queue step's outstanding attempt, unless one is set
+   * already (a re-forward keeps the first). Returns the deadline in force, or
+   * null when `address` is no longer the outstanding attempt.
+   */
+  async armAttemptDeadline(address: StepJobData, deadline: Date): Promise<Date | null> {
+    const rows = (await this.dataSource.query(
+      `UPDATE saga SET attempt_deadline = coalesce(attempt_deadline, $6)
+        WHERE id = $1 AND run = $2 AND cursor = $3 AND phase = $4 AND attempt = $5 AND awaiting
+        RETURNING attempt_deadline AS "deadline"`,
+      [address.sagaId, address.run, address.step, address.phase, address.attempt, deadline.toISOString()],
+    )) as [Array<{ deadline: Date }>, number];
+    return rows[0][0]?.deadline ?? null;
+  }
+
+  /** Outstanding attempts whose deadline passed more than `graceMs` ago (their timer job did not end them). */
+  async overdueAttempts(graceMs: number, limit: number): Promise<StepJobData[]> {
+    return (await this.dataSource.query(
+      `SELECT id AS "sagaId", run, cursor AS step, phase, attempt FROM saga
+        WHERE attempt_deadline < now() - make_interval(secs => $1::float8 / 1000)
+          AND awaiting AND status IN ('RUNNING', 'COMPENSATING')
+        ORDER BY attempt_deadline LIMIT $2`,
+      [graceMs, limit],
+    )) as StepJobData[];
   }
 
   async events(sagaId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {

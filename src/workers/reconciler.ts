@@ -7,8 +7,12 @@ import { STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import type { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
+import { SagaRepository } from '../executions/saga.repository.js';
+import { queueAttemptTimedOut } from './queue-step.forwarder.js';
 
 const BATCH = 200;
+/** The timer job normally ends an attempt at its deadline; the reconciler steps in after this much more. */
+const TIMER_GRACE_MS = 1_000;
 
 interface Claimed {
   id: string;
@@ -23,7 +27,8 @@ interface Claimed {
 
 /**
  * Makes Postgres win over Redis. Every interval it (1) applies the deadline of
- * sagas past it, and (2) finds sagas waiting on an attempt whose job is
+ * sagas past it, (2) ends queue-step attempts past their stored deadline
+ * (their timer job was lost or is late), and (3) finds sagas waiting on an attempt whose job is
  * neither in the outbox nor in BullMQ (Redis flushed or restarted without
  * persistence, a job that failed before reporting) and publishes it again
  * under the same job id. Sagas are claimed with FOR UPDATE SKIP LOCKED and
@@ -42,6 +47,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly publisher: JobPublisher,
     private readonly executions: ExecutionsService,
     private readonly definitions: DefinitionCache,
+    private readonly sagas: SagaRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,9 +71,23 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }, this.config.reconcileIntervalMs);
   }
 
-  /** One pass; returns how many deadlines it applied and jobs it re-published. */
-  async runOnce(): Promise<{ deadlines: number; redispatched: number }> {
-    return { deadlines: await this.applyDeadlines(), redispatched: await this.redispatchMissing() };
+  /** One pass; returns how many saga and attempt deadlines it applied and jobs it re-published. */
+  async runOnce(): Promise<{ deadlines: number; attemptTimeouts: number; redispatched: number }> {
+    return { deadlines: await this.applyDeadlines(), attemptTimeouts: await this.applyAttemptDeadlines(), redispatched: await this.redispatchMissing() };
+  }
+
+  /**
+   * Ends queue-step attempts past their stored deadline whose timer job did
+   * not (Redis lost it). Instances running this at once may pick the same
+   * attempt; the guarded transition applies it once and drops the other as stale.
+   */
+  private async applyAttemptDeadlines(): Promise<number> {
+    let applied = 0;
+    for (const address of await this.sagas.overdueAttempts(TIMER_GRACE_MS, BATCH)) {
+      if ((await this.executions.apply(address.sagaId, queueAttemptTimedOut(address), address.run)).outcome === 'applied') applied++;
+    }
+    if (applied) this.logger.warn(`ended ${applied} queue-step attempt(s) past their deadline whose timer was missing from Redis`);
+    return applied;
   }
 
   /** The attempt's job is waiting or running; a finished one whose result never landed is removed. */

@@ -9,6 +9,7 @@ import { ExecutionsService, MAX_PAYLOAD_BYTES } from '../executions/executions.s
 import { SagaRepository } from '../executions/saga.repository.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
+import { queueAttemptTimedOut } from './queue-step.forwarder.js';
 
 /**
  * Applies what queue-step participants report (results queue) and ends
@@ -65,12 +66,6 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
 
   private async applyTimeout(address: StepJobData): Promise<void> {
     // Stale when the result came first: the engine drops it.
-    await this.executions.apply(address.sagaId, {
-      type: 'attempt-failed',
-      step: address.step,
-      phase: address.phase,
-      attempt: address.attempt,
-      failure: { retryable: true, timedOut: true, message: 'The participant reported no result within the step timeout.' },
-    }, address.run);
+    await this.executions.apply(address.sagaId, queueAttemptTimedOut(address), address.run);
   }
 }

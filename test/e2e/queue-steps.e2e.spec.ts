@@ -1,6 +1,7 @@
 import { isSettled } from '../../src/engine/statuses.js';
 import { NonRetryableError, startSagaParticipant, type SagaParticipant, type SagaTask } from '../../src/participant/index.js';
 import { Redis } from 'ioredis';
+import { Client } from 'pg';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { BASE_REDIS_URL } from '../support/test-redis.js';
@@ -143,6 +144,70 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
     } finally {
       await late?.close();
       redis.disconnect();
+    }
+  });
+  it('should end a queue step at the deadline stored in Postgres while Redis keeps losing its timer', async () => {
+    await api().post('/v1/definitions', {
+      name: 'queue-timer-lost',
+      steps: [{ name: 'silent', action: { type: 'queue', queue: 'silent-queue', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 2_000 }],
+    });
+    const id = (await api().post('/v1/sagas', { definition: 'queue-timer-lost' })).body.id;
+    const redis = new Redis(BASE_REDIS_URL);
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    const storedDeadline = async () => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [id])).rows[0].attempt_deadline as Date | null;
+    let losing = true;
+    // Nobody serves silent-queue; every timer the server arms is deleted at once, re-forwards included.
+    const loseTimers = (async () => {
+      while (losing) {
+        const keys = await redis.keys(`${t.redisPrefix}:saga-timers:*`);
+        if (keys.length) await redis.del(...keys);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    try {
+      const deadline = await waitFor('the attempt deadline to be stored', async () => (await storedDeadline()) ?? undefined);
+      // Re-forwards (the reconciler runs every 300 ms and finds the timer gone) keep the first deadline.
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect((await storedDeadline())?.getTime()).toBe(deadline.getTime());
+      const saga = await settled(id);
+      expect(saga.status).toBe('COMPENSATED');
+      expect(saga.steps[0]).toMatchObject({ status: 'FAILED', attempts: 1 });
+      expect(saga.steps[0].error.message).toMatch(/no result within the step timeout/);
+      const endedAfterDeadlineMs = Date.parse(saga.finishedAt) - deadline.getTime();
+      expect(endedAfterDeadlineMs).toBeGreaterThanOrEqual(0);
+      // Timer grace (1 s) plus a reconcile interval, with room for a slow machine.
+      expect(endedAfterDeadlineMs).toBeLessThan(3_000);
+      expect(await storedDeadline()).toBeNull();
+    } finally {
+      losing = false;
+      await loseTimers;
+      await db.end();
+      redis.disconnect();
+    }
+  });
+  it('should end an attempt whose stored deadline has passed, whatever its timer in Redis says', async () => {
+    await api().post('/v1/definitions', {
+      name: 'queue-deadline-db',
+      steps: [{ name: 'silent', action: { type: 'queue', queue: 'silent-queue-2', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 60_000 }],
+    });
+    const id = (await api().post('/v1/sagas', { definition: 'queue-deadline-db' })).body.id;
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      await waitFor('the attempt deadline to be stored', async () =>
+        (await db.query('SELECT 1 FROM saga WHERE id = $1 AND attempt_deadline IS NOT NULL', [id])).rowCount ? true : undefined,
+      );
+      // Postgres is the truth: the timer job still waits 60 s, the stored deadline says the attempt is over.
+      await db.query(`UPDATE saga SET attempt_deadline = now() - interval '2 seconds' WHERE id = $1`, [id]);
+      const saga = await waitFor('the reconciler to end the attempt', async () => {
+        const res = await api().get(`/v1/sagas/${id}`);
+        return isSettled(res.body.status) ? res.body : undefined;
+      }, 5_000);
+      expect(saga.status).toBe('COMPENSATED');
+      expect(saga.steps[0].error.message).toMatch(/no result within the step timeout/);
+    } finally {
+      await db.end();
     }
   });
 });
