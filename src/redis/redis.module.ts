@@ -47,7 +47,9 @@ export class RedisSettingsCheck implements OnApplicationBootstrap {
     const check = async () => {
       try {
         const [, policy] = (await this.redis.client.config('GET', 'maxmemory-policy')) as [string, string];
-        if (policy !== 'noeviction') {
+        if (policy === 'noeviction') {
+          this.logger.debug('Redis maxmemory-policy is "noeviction"');
+        } else {
           this.logger.warn(
             `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may delete queued work. ` +
               'Set it with: CONFIG SET maxmemory-policy noeviction (and in redis.conf).',

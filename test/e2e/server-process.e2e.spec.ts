@@ -1,5 +1,8 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { httpClient } from '../support/http-client.js';
-import { assertBuilt, MIGRATE_ENTRY, runToEnd, SERVER_ENTRY, startServerProcess } from '../support/server-process.js';
+import { assertBuilt, freePort, MIGRATE_ENTRY, runToEnd, SERVER_ENTRY, startServerProcess } from '../support/server-process.js';
+import { waitFor } from '../support/wait-for.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
 import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
 
@@ -80,6 +83,66 @@ describe('The server process (compiled, as shipped)', () => {
         const res = await api.get('/v1/definitions');
         expect(res.status).toBe(404);
         expect(res.body.code).toBe('ROUTE_NOT_FOUND');
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+    });
+  });
+
+  describe('Redis settings at start', () => {
+    let db: TestDatabase;
+    let redisServer: ChildProcess;
+    let redisUrl: string;
+
+    beforeAll(async () => {
+      db = await createTestDatabase();
+      // A Redis of its own: the test changes its eviction policy.
+      const port = await freePort();
+      redisUrl = `redis://127.0.0.1:${port}`;
+      redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+      redisServer.on('error', (error) => {
+        throw new Error(`redis-server could not start (${error.message}); install it: apt-get install redis-server`);
+      });
+      const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      await waitFor('the private redis-server to answer', async () => {
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG' ? true : undefined;
+        } catch {
+          client.disconnect();
+          return undefined;
+        }
+      });
+      client.disconnect();
+    });
+    afterAll(async () => {
+      redisServer.kill('SIGKILL');
+      await db.drop();
+    });
+
+    const startAgainst = () =>
+      startServerProcess({ DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: 'settings', ROLE: 'api', LOG_LEVEL: 'debug' });
+
+    it('should warn loudly when Redis may evict keys, and say how to fix it', async () => {
+      const server = await startAgainst();
+      try {
+        await waitFor('the eviction warning', async () => (server.output().includes('maxmemory-policy is "allkeys-lru"') ? true : undefined));
+        const line = server.output().split('\n').find((l) => l.includes('allkeys-lru'))!;
+        expect(line).toMatch(/WARN/);
+        expect(line).toContain('CONFIG SET maxmemory-policy noeviction');
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+    });
+
+    it('should not warn when the policy is noeviction', async () => {
+      const admin = new Redis(redisUrl);
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      admin.disconnect();
+      const server = await startAgainst();
+      try {
+        await waitFor('the policy check', async () => (server.output().includes('maxmemory-policy is "noeviction"') ? true : undefined));
+        expect(server.output()).not.toContain('may delete queued work');
       } finally {
         expect(await server.stop('SIGTERM')).toBe(0);
       }
