@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { ExecutionsService } from '../../src/executions/executions.service.js';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
@@ -48,6 +50,39 @@ describe('Guarded transitions', () => {
       await waitFor('the outbox to drain', async () => ((await client.query('SELECT count(*)::int AS n FROM saga_outbox WHERE saga_id = $1', [id])).rows[0].n === 0 ? true : undefined));
     } finally {
       await client.end();
+    }
+  });
+  it('should apply concurrent results of many sagas in shared statements, each saga guarded on its own', async () => {
+    const api = httpClient(t.baseUrl);
+    p.on('/b1', () => 'hang');
+    await api.post('/v1/definitions', { name: 'batched', steps: [{ name: 'b1', action: { type: 'http', url: `${p.url}/b1` }, timeoutMs: 60_000 }, { name: 'b2', action: { type: 'http', url: `${p.url}/b2` } }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await api.post('/v1/sagas', { definition: 'batched', input: { i } })).body.id);
+    await waitFor('every b1 call', async () => (p.callsTo('/b1').filter((c) => ids.includes(c.body.sagaId)).length === 12 ? true : undefined));
+
+    const dataSource = t.app.get(DataSource);
+    const query = jest.spyOn(dataSource, 'query');
+    const executions = t.app.get(ExecutionsService);
+    const result = (i: number) => ({ type: 'attempt-succeeded', step: 0, phase: 'action', attempt: 1, output: { i } }) as const;
+    // Every result twice: the second of each pair must find its saga moved on.
+    const outcomes = await Promise.all([...ids, ...ids].map((id, n) => executions.apply(id, result(n % 12))));
+    const transitions = query.mock.calls.filter(([sql]) => /UPDATE saga SET/.test(sql as string));
+    query.mockRestore();
+
+    expect(outcomes.filter((o) => o.outcome === 'applied')).toHaveLength(12);
+    expect(outcomes.filter((o) => o.outcome === 'stale')).toHaveLength(12);
+    // One statement per saga could not do the 12 applied transitions in under 12 statements.
+    expect(transitions.length).toBeLessThan(12);
+
+    for (const [i, id] of ids.entries()) {
+      const saga = await waitFor(`saga ${i} to complete`, async () => {
+        const s = (await api.get(`/v1/sagas/${id}`)).body;
+        return s.status === 'COMPLETED' ? s : undefined;
+      });
+      expect(saga.results.b1).toEqual({ i });
+      const events = (await api.get(`/v1/sagas/${id}/events`)).body.items as Array<{ seq: number; type: string }>;
+      expect(events.map((e) => e.seq)).toEqual(events.map((_e, n) => n + 1));
+      expect(events.filter((e) => e.type === 'StepSucceeded')).toHaveLength(2);
     }
   });
 });
