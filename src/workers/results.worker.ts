@@ -61,7 +61,7 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     } else {
       input = { type: 'attempt-failed' as const, ...address, failure: { retryable: outcome.retryable, timedOut: false, message: outcome.message } };
     }
-    await this.executions.apply(result.sagaId, input, result.run);
+    await this.executions.apply(result.sagaId, input, result.run, saga);
   }
 
   private async applyTimeout(address: StepJobData): Promise<void> {
