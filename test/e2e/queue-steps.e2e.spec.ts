@@ -37,11 +37,19 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
 
   const q = (task: string) => ({ type: 'queue', queue: 'payments', task });
   const retry = { maxAttempts: 3, backoff: 'fixed', initialDelayMs: 10, maxDelayMs: 10 };
-  const settled = (id: string) =>
+  const settled = (id: string, timeoutMs = 30_000) =>
     waitFor(`saga ${id} to settle`, async () => {
       const res = await api().get(`/v1/sagas/${id}`);
       return isSettled(res.body.status) ? res.body : undefined;
-    }, 30_000);
+    }, timeoutMs);
+  /** Starts a one-step saga on a queue nobody serves; returns its id. */
+  const startSilent = async (name: string, timeoutMs: number) => {
+    await api().post('/v1/definitions', {
+      name,
+      steps: [{ name: 'silent', action: { type: 'queue', queue: `${name}-queue`, task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs }],
+    });
+    return (await api().post('/v1/sagas', { definition: name })).body.id as string;
+  };
   const tasksOf = (id: string) => seen.filter((s) => s.sagaId === id).map((s) => `${s.task}#${s.attempt}`);
 
   it('should run queue steps with the envelope plus task, and pass outputs on', async () => {
@@ -146,18 +154,15 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
       redis.disconnect();
     }
   });
+
   it('should end a queue step at the deadline stored in Postgres while Redis keeps losing its timer', async () => {
-    await api().post('/v1/definitions', {
-      name: 'queue-timer-lost',
-      steps: [{ name: 'silent', action: { type: 'queue', queue: 'silent-queue', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 2_000 }],
-    });
-    const id = (await api().post('/v1/sagas', { definition: 'queue-timer-lost' })).body.id;
+    const id = await startSilent('queue-timer-lost', 2_000);
     const redis = new Redis(BASE_REDIS_URL);
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
     const storedDeadline = async () => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [id])).rows[0].attempt_deadline as Date | null;
     let losing = true;
-    // Nobody serves silent-queue; every timer the server arms is deleted at once, re-forwards included.
+    // Nobody serves its queue; every timer the server arms is deleted at once, re-forwards included.
     const loseTimers = (async () => {
       while (losing) {
         const keys = await redis.keys(`${t.redisPrefix}:saga-timers:*`);
@@ -186,12 +191,9 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
       redis.disconnect();
     }
   });
+
   it('should end an attempt whose stored deadline has passed, whatever its timer in Redis says', async () => {
-    await api().post('/v1/definitions', {
-      name: 'queue-deadline-db',
-      steps: [{ name: 'silent', action: { type: 'queue', queue: 'silent-queue-2', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 60_000 }],
-    });
-    const id = (await api().post('/v1/sagas', { definition: 'queue-deadline-db' })).body.id;
+    const id = await startSilent('queue-deadline-db', 60_000);
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
     try {
@@ -200,10 +202,7 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
       );
       // Postgres is the truth: the timer job still waits 60 s, the stored deadline says the attempt is over.
       await db.query(`UPDATE saga SET attempt_deadline = now() - interval '2 seconds' WHERE id = $1`, [id]);
-      const saga = await waitFor('the reconciler to end the attempt', async () => {
-        const res = await api().get(`/v1/sagas/${id}`);
-        return isSettled(res.body.status) ? res.body : undefined;
-      }, 5_000);
+      const saga = await settled(id, 5_000);
       expect(saga.status).toBe('COMPENSATED');
       expect(saga.steps[0].error.message).toMatch(/no result within the step timeout/);
     } finally {
