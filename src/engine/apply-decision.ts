@@ -9,10 +9,10 @@ export function applyDecision(saga: SagaSnapshot, decision: Extract<Decision, { 
       status: patch.status ?? state.status,
       attempts: patch.attempts ?? state.attempts,
       lastAttemptTimedOut: patch.lastAttemptTimedOut ?? state.lastAttemptTimedOut,
-      compensationStatus: patch.compensationStatus ?? state.compensationStatus,
+      compensationStatus: patch.compensationStatus !== undefined ? patch.compensationStatus : state.compensationStatus,
       compensationAttempts: patch.compensationAttempts ?? state.compensationAttempts,
     };
   });
-  const { finishedAt: _finishedAt, ...patch } = decision.saga;
+  const { finishedAt: _finishedAt, input: _input, deadlineAt: _deadlineAt, resetResults: _resetResults, ...patch } = decision.saga;
   return { ...saga, ...patch, steps };
 }

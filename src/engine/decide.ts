@@ -6,6 +6,7 @@ import type {
   Decision,
   EngineInput,
   HistoryEventDraft,
+  ReplayInput,
   SagaError,
   SagaPatch,
   SagaSnapshot,
@@ -47,6 +48,8 @@ export function decide(ctx: DecideContext, input: EngineInput): Decision {
       return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled);
     case 'deadline':
       return stop(ctx, { code: SagaErrorCode.SAGA_TIMEOUT, message: 'The saga passed its deadline.' }, EventType.SagaTimedOut);
+    case 'replay':
+      return replay(ctx, input);
   }
 }
 
@@ -71,7 +74,9 @@ class Builder {
   /** Makes (step, phase, attempt) the outstanding attempt and dispatches it. */
   dispatch(index: number, phase: Phase, attempt: number, delayMs: number): void {
     const notBefore = delayMs > 0 ? new Date(this.ctx.now.getTime() + delayMs) : null;
-    Object.assign(this.saga, { cursor: index, phase, attempt, awaiting: true });
+    // A first attempt opens a fresh budget; a retry keeps the one in force.
+    const attemptBase = attempt === 1 ? 0 : (this.saga.attemptBase ?? this.ctx.saga.attemptBase);
+    Object.assign(this.saga, { cursor: index, phase, attempt, attemptBase, awaiting: true });
     this.commands.push({ type: 'dispatch', step: index, phase, attempt, notBefore });
   }
 
@@ -141,7 +146,7 @@ function actionFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
     beginCompensation(b, i, ctx.saga.stopRequested, { [i]: StepStatus.FAILED }, { [i]: failure.timedOut });
     return b.done();
   }
-  if (failure.retryable && attempt < step.retry.maxAttempts) {
+  if (failure.retryable && budgetLeft(ctx, step)) {
     scheduleRetry(b, i, Phase.ACTION, attempt);
     return b.done();
   }
@@ -149,7 +154,7 @@ function actionFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
   const cause: SagaError = {
     code: SagaErrorCode.STEP_FAILED,
     step: step.name,
-    message: `Step "${step.name}" failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.message}`,
+    message: `Step "${step.name}" failed after ${attemptsText(ctx)}: ${failure.message}`,
   };
   if (ctx.definition.onStepFailure === 'pause') {
     b.saga.status = SagaStatus.PAUSED;
@@ -164,7 +169,7 @@ function actionFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
 /** Dispatches the next attempt after the step's backoff; the attempt counter of the phase moves on. */
 function scheduleRetry(b: Builder, index: number, phase: Phase, failedAttempt: number): void {
   const step = spec(b.ctx, index);
-  const delayMs = retryDelayMs(step.retry, failedAttempt, b.ctx.random);
+  const delayMs = retryDelayMs(step.retry, failedAttempt - b.ctx.saga.attemptBase, b.ctx.random);
   b.step(index, phase === Phase.ACTION ? { attempts: failedAttempt + 1 } : { compensationAttempts: failedAttempt + 1 });
   b.event(EventType.StepRetryScheduled, { step: step.name, phase, attempt: failedAttempt + 1, data: { delayMs } });
   b.dispatch(index, phase, failedAttempt + 1, delayMs);
@@ -189,7 +194,7 @@ function compensationFailed(ctx: DecideContext, failure: AttemptFailure): Decisi
   b.event(EventType.CompensationFailed, { step: step.name, phase: Phase.COMPENSATION, attempt, data: { error } });
   b.step(j, { compensationError: error });
   b.saga.awaiting = false;
-  if (failure.retryable && attempt < step.retry.maxAttempts) {
+  if (failure.retryable && budgetLeft(ctx, step)) {
     scheduleRetry(b, j, Phase.COMPENSATION, attempt);
     return b.done();
   }
@@ -197,7 +202,7 @@ function compensationFailed(ctx: DecideContext, failure: AttemptFailure): Decisi
   const sagaError: SagaError = {
     code: SagaErrorCode.COMPENSATION_FAILED,
     step: step.name,
-    message: `Compensation of step "${step.name}" failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${failure.message}`,
+    message: `Compensation of step "${step.name}" failed after ${attemptsText(ctx)}: ${failure.message}`,
     ...(ctx.saga.error ? { cause: ctx.saga.error } : {}),
   };
   b.saga.status = SagaStatus.FAILED;
@@ -277,6 +282,102 @@ function compensateNext(
   b.saga.awaiting = false;
   b.event(EventType.SagaCompensated, { data: { error: reason } });
 }
+
+/** The outstanding attempt failed: may another be made within the budget (counted since the last replay)? */
+function budgetLeft(ctx: DecideContext, step: StepSpec): boolean {
+  return ctx.saga.attempt - ctx.saga.attemptBase < step.retry.maxAttempts;
+}
+
+function attemptsText(ctx: DecideContext): string {
+  const n = ctx.saga.attempt - ctx.saga.attemptBase;
+  return `${n} attempt${n === 1 ? '' : 's'}${ctx.saga.attemptBase > 0 ? ' since the last replay' : ''}`;
+}
+
+/**
+ * SPEC §5. PAUSED: the failed step runs again with a fresh attempt budget.
+ * FAILED: the failed compensation runs again with a fresh budget, and
+ * compensation goes on in reverse order. COMPENSATED: a new run from the
+ * first step (new idempotency keys, since they contain the run). Attempt
+ * numbers keep counting within a run, so a late result of an attempt made
+ * before the replay is recognised as stale. A replay restarts the saga's
+ * deadline clock.
+ */
+function replay(ctx: DecideContext, input: ReplayInput): Decision {
+  const { saga, definition, now } = ctx;
+  const from = saga.status;
+  if (input.input !== undefined && from !== SagaStatus.COMPENSATED) {
+    return { outcome: 'rejected', reason: `a new input can only be given to a COMPENSATED saga (it starts a new run); this one is ${from}` };
+  }
+  const b = new Builder(ctx);
+  const deadlineAt = definition.timeoutMs ? new Date(now.getTime() + definition.timeoutMs) : null;
+  const replayed = (run: number, extra: Record<string, unknown> = {}) =>
+    b.event(EventType.SagaReplayed, { data: { fromStatus: from, run, reason: input.reason ?? null, by: input.by ?? null, ...extra } });
+
+  switch (from) {
+    case SagaStatus.PAUSED: {
+      const i = saga.cursor;
+      const next = saga.steps[i].attempts + 1;
+      replayed(saga.run, { step: spec(ctx, i).name });
+      Object.assign(b.saga, { status: SagaStatus.RUNNING, error: null, attemptBase: next - 1, deadlineAt });
+      b.step(i, { status: StepStatus.RUNNING, attempts: next, finishedAt: null, error: null, lastAttemptTimedOut: false });
+      b.event(EventType.StepStarted, { step: spec(ctx, i).name, phase: Phase.ACTION, attempt: next });
+      b.dispatch(i, Phase.ACTION, next, 0);
+      return b.done();
+    }
+    case SagaStatus.FAILED: {
+      const j = saga.cursor;
+      const next = saga.steps[j].compensationAttempts + 1;
+      replayed(saga.run, { step: spec(ctx, j).name });
+      // Back to compensating for the reason it started.
+      Object.assign(b.saga, { status: SagaStatus.COMPENSATING, error: saga.error?.cause ?? saga.error, attemptBase: next - 1, deadlineAt });
+      b.step(j, {
+        status: StepStatus.COMPENSATING,
+        compensationStatus: CompensationStatus.RUNNING,
+        compensationAttempts: next,
+        compensationFinishedAt: null,
+        compensationError: null,
+      });
+      b.event(EventType.CompensationStarted, { step: spec(ctx, j).name, phase: Phase.COMPENSATION, attempt: next });
+      b.dispatch(j, Phase.COMPENSATION, next, 0);
+      return b.done();
+    }
+    case SagaStatus.COMPENSATED: {
+      const run = saga.run + 1;
+      replayed(run, { previousRun: saga.run, newInput: input.input !== undefined });
+      Object.assign(b.saga, {
+        status: SagaStatus.RUNNING,
+        run,
+        error: null,
+        stopRequested: null,
+        finishedAt: null,
+        deadlineAt,
+        resetResults: true,
+        ...(input.input !== undefined ? { input: input.input } : {}),
+      });
+      for (let i = 0; i < definition.steps.length; i++) b.step(i, PENDING_STEP);
+      startStep(b, 0);
+      return b.done();
+    }
+    default:
+      return { outcome: 'rejected', reason: `a ${from} saga cannot be replayed (only PAUSED, FAILED and COMPENSATED ones can)` };
+  }
+}
+
+/** Every field of a step as a new run starts it. */
+const PENDING_STEP: StepPatch = {
+  status: StepStatus.PENDING,
+  attempts: 0,
+  lastAttemptTimedOut: false,
+  startedAt: null,
+  finishedAt: null,
+  output: null,
+  error: null,
+  compensationStatus: null,
+  compensationAttempts: 0,
+  compensationStartedAt: null,
+  compensationFinishedAt: null,
+  compensationError: null,
+};
 
 function failureError(failure: AttemptFailure, attempt: number): Record<string, unknown> {
   return {

@@ -9,6 +9,7 @@ export function newSagaSnapshot(stepCount: number, run = 1): SagaSnapshot {
     cursor: 0,
     phase: Phase.ACTION,
     attempt: 0,
+    attemptBase: 0,
     awaiting: false,
     stopRequested: null,
     error: null,

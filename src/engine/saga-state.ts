@@ -41,6 +41,12 @@ export interface SagaSnapshot {
   phase: Phase;
   /** Number of the outstanding attempt (1-based); 0 when none was made. */
   attempt: number;
+  /**
+   * Attempts of the current step and phase made before the last replay: the
+   * retry budget counts from here, while attempt numbers keep counting (so
+   * every attempt has its own number and job id).
+   */
+  attemptBase: number;
   /** An attempt is dispatched and its outcome not yet applied. */
   awaiting: boolean;
   /** Set by cancel or deadline while a forward attempt was outstanding: compensate once it ends. */
@@ -54,7 +60,19 @@ export type EngineInput =
   | { type: 'attempt-succeeded'; step: number; phase: Phase; attempt: number; output: unknown }
   | { type: 'attempt-failed'; step: number; phase: Phase; attempt: number; failure: AttemptFailure }
   | { type: 'cancel' }
-  | { type: 'deadline' };
+  | { type: 'deadline' }
+  | ReplayInput;
+
+/** SPEC §5: resume a PAUSED or FAILED saga, or start a new run of a COMPENSATED one. */
+export interface ReplayInput {
+  type: 'replay';
+  /** The input of the new run (COMPENSATED only); the run's own input when omitted. */
+  input?: unknown;
+  /** Why, as the operator said; kept in the history. */
+  reason?: string | null;
+  /** Who asked (the API key's name once keys exist); kept in the history. */
+  by?: string | null;
+}
 
 export interface DispatchCommand {
   type: 'dispatch';
@@ -80,19 +98,27 @@ export interface StepPatch {
   status?: StepStatus;
   attempts?: number;
   lastAttemptTimedOut?: boolean;
-  startedAt?: Date;
-  finishedAt?: Date;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
   output?: unknown;
   error?: Record<string, unknown> | null;
-  compensationStatus?: CompensationStatus;
+  compensationStatus?: CompensationStatus | null;
   compensationAttempts?: number;
-  compensationStartedAt?: Date;
-  compensationFinishedAt?: Date;
+  compensationStartedAt?: Date | null;
+  compensationFinishedAt?: Date | null;
   compensationError?: Record<string, unknown> | null;
 }
 
-export type SagaPatch = Partial<Pick<SagaSnapshot, 'status' | 'cursor' | 'phase' | 'attempt' | 'awaiting' | 'stopRequested' | 'error'>> & {
-  finishedAt?: Date;
+export type SagaPatch = Partial<
+  Pick<SagaSnapshot, 'status' | 'run' | 'cursor' | 'phase' | 'attempt' | 'attemptBase' | 'awaiting' | 'stopRequested' | 'error'>
+> & {
+  finishedAt?: Date | null;
+  /** A new run's input. */
+  input?: unknown;
+  /** A new run's saga deadline (a replay restarts the clock), or null for none. */
+  deadlineAt?: Date | null;
+  /** The decision's `results` replace the saga's instead of being merged (a new run). */
+  resetResults?: boolean;
 };
 
 export type Decision =

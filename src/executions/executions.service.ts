@@ -41,10 +41,7 @@ export class ExecutionsService {
    */
   async start(dto: StartSagaDto, idempotencyKey: string | null): Promise<{ saga: SagaRecord; created: boolean }> {
     const input = dto.input === undefined ? {} : dto.input;
-    const inputBytes = Buffer.byteLength(JSON.stringify(input));
-    if (inputBytes > MAX_PAYLOAD_BYTES) {
-      throw AppError.validation([fieldError(['input'], `must be at most 256 KiB of JSON (got ${inputBytes} bytes)`)]);
-    }
+    this.checkInputSize(input);
     const requestHash = idempotencyKey ? sha256Hex(canonicalJson({ ...dto, input })) : null;
     if (idempotencyKey) {
       const existing = await this.sagas.findByIdempotencyKey(idempotencyKey);
@@ -120,8 +117,10 @@ export class ExecutionsService {
     expectedRun?: number,
     /** The saga as the caller just read it: saves a query; a stale copy only costs a retry. */
     preloaded?: SagaRecord,
-  ): Promise<{ outcome: ApplyOutcome; reason?: string }> {
-    for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
+    /** 1: an operator's command that must not be re-decided on a newer state (see `replay`). */
+    attempts = APPLY_ATTEMPTS,
+  ): Promise<{ outcome: ApplyOutcome | 'conflict'; reason?: string }> {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       const record = attempt === 1 && preloaded ? preloaded : await this.sagas.find(sagaId);
       if (!record) return { outcome: 'missing' };
       if (expectedRun !== undefined && record.run !== expectedRun) return { outcome: 'stale', reason: `saga is on run ${record.run}` };
@@ -132,13 +131,14 @@ export class ExecutionsService {
         if (decision.outcome === 'stale') this.logger.debug(`saga ${sagaId}: ${input.type} dropped as stale: ${decision.reason}`);
         return { outcome: decision.outcome, reason: decision.reason };
       }
-      const jobs = decision.commands.map((c) => stepJob(sagaId, record.run, c));
+      const jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c));
       const outboxIds = await this.sagas.update(record, decision.saga, decision.steps, decision.results, decision.events, jobs, now);
       if (outboxIds === null) continue;
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
       return { outcome: 'applied' };
     }
+    if (attempts < APPLY_ATTEMPTS) return { outcome: 'conflict', reason: 'another request changed the saga first' };
     throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Saga ${sagaId} kept changing under this update; retry.`);
   }
 
@@ -155,6 +155,29 @@ export class ExecutionsService {
     if (outcome === 'rejected') throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot cancel: ${reason}.`, { sagaId: id });
     return this.get(id);
   }
+
+  /**
+   * POST /replay (SPEC §5). Decided once on the saga as read: if another
+   * replay or cancel changed it first, this one is refused rather than
+   * re-decided, so of concurrent replays exactly one wins and its work is
+   * dispatched once.
+   */
+  async replay(id: string, request: { input?: unknown; reason?: string | null; by?: string | null }): Promise<SagaRecord> {
+    if (request.input !== undefined) this.checkInputSize(request.input);
+    const saga = await this.get(id);
+    const { outcome, reason } = await this.apply(id, { type: 'replay', ...request }, undefined, saga, 1);
+    if (outcome === 'rejected' || outcome === 'conflict') {
+      throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot replay: ${reason}.`, { sagaId: id, status: saga.status });
+    }
+    return this.get(id);
+  }
+
+  private checkInputSize(input: unknown): void {
+    const inputBytes = Buffer.byteLength(JSON.stringify(input));
+    if (inputBytes > MAX_PAYLOAD_BYTES) {
+      throw AppError.validation([fieldError(['input'], `must be at most 256 KiB of JSON (got ${inputBytes} bytes)`)]);
+    }
+  }
 }
 
 export function snapshotOf(record: SagaRecord): SagaSnapshot {
@@ -164,6 +187,7 @@ export function snapshotOf(record: SagaRecord): SagaSnapshot {
     cursor: record.cursor,
     phase: record.phase,
     attempt: record.attempt,
+    attemptBase: record.attemptBase,
     awaiting: record.awaiting,
     stopRequested: record.stopRequested,
     error: record.error,

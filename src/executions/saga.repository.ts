@@ -37,6 +37,7 @@ export interface SagaRecord {
   cursor: number;
   phase: Phase;
   attempt: number;
+  attemptBase: number;
   awaiting: boolean;
   stopRequested: SagaError | null;
   notBefore: Date | null;
@@ -76,7 +77,8 @@ export interface NewSaga {
 
 const SELECT_SAGA = `
   SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
-         s.input, s.correlation_id AS "correlationId", s.results, s.error, s.cursor, s.phase, s.attempt, s.awaiting,
+         s.input, s.correlation_id AS "correlationId", s.results, s.error, s.cursor, s.phase, s.attempt,
+         s.attempt_base AS "attemptBase", s.awaiting,
          s.stop_requested AS "stopRequested", s.not_before AS "notBefore", s.deadline_at AS "deadlineAt", s.version,
          s.next_seq AS "nextSeq", s.idempotency_key AS "idempotencyKey", s.request_hash AS "requestHash",
          s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
@@ -102,6 +104,7 @@ export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number
     cursor: state.cursor ?? 0,
     phase: state.phase ?? 'action',
     attempt: state.attempt ?? 0,
+    attemptBase: 0,
     awaiting: state.awaiting ?? false,
     stopRequested: null,
     notBefore: null,
@@ -183,14 +186,18 @@ const UPDATE_SQL = `
   WITH ${ITEMS}, s AS (
     UPDATE saga SET
       status = coalesce(p->>'status', status),
+      run = coalesce((p->>'run')::int, run),
+      input = CASE WHEN p ? 'input' THEN p->'input' ELSE input END,
+      attempt_base = coalesce((p->>'attemptBase')::int, attempt_base),
+      deadline_at = CASE WHEN p ? 'deadlineAt' THEN (p->>'deadlineAt')::timestamptz ELSE deadline_at END,
       cursor = coalesce((p->>'cursor')::int, cursor),
       phase = coalesce(p->>'phase', phase),
       attempt = coalesce((p->>'attempt')::int, attempt),
       awaiting = coalesce((p->>'awaiting')::boolean, awaiting),
       stop_requested = CASE WHEN p ? 'stopRequested' THEN nullif(p->'stopRequested', 'null') ELSE stop_requested END,
       error = CASE WHEN p ? 'error' THEN nullif(p->'error', 'null') ELSE error END,
-      results = results || (p->'results'),
-      finished_at = coalesce((p->>'finishedAt')::timestamptz, finished_at),
+      results = CASE WHEN (p->>'resetResults')::boolean THEN p->'results' ELSE results || (p->'results') END,
+      finished_at = CASE WHEN p ? 'finishedAt' THEN (p->>'finishedAt')::timestamptz ELSE finished_at END,
       dispatched_at = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->>'now')::timestamptz ELSE dispatched_at END,
       not_before = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->'jobs'->0->>'notBefore')::timestamptz ELSE not_before END,
       -- A new attempt, or none outstanding: the old attempt's deadline no longer applies.
@@ -202,18 +209,19 @@ const UPDATE_SQL = `
     WHERE saga.id = x.id AND saga.version = (p->>'version')::int
     RETURNING saga.id
   ), st AS (
+    -- A field present in the patch is set (JSON null included); an absent one is kept.
     UPDATE saga_step t SET
       status = coalesce(sp->>'status', t.status),
       attempts = coalesce((sp->>'attempts')::int, t.attempts),
       last_attempt_timed_out = coalesce((sp->>'lastAttemptTimedOut')::boolean, t.last_attempt_timed_out),
-      started_at = coalesce((sp->>'startedAt')::timestamptz, t.started_at),
-      finished_at = coalesce((sp->>'finishedAt')::timestamptz, t.finished_at),
+      started_at = CASE WHEN sp ? 'startedAt' THEN (sp->>'startedAt')::timestamptz ELSE t.started_at END,
+      finished_at = CASE WHEN sp ? 'finishedAt' THEN (sp->>'finishedAt')::timestamptz ELSE t.finished_at END,
       output = CASE WHEN sp ? 'output' THEN sp->'output' ELSE t.output END,
       error = CASE WHEN sp ? 'error' THEN sp->'error' ELSE t.error END,
-      compensation_status = coalesce(sp->>'compensationStatus', t.compensation_status),
+      compensation_status = CASE WHEN sp ? 'compensationStatus' THEN sp->>'compensationStatus' ELSE t.compensation_status END,
       compensation_attempts = coalesce((sp->>'compensationAttempts')::int, t.compensation_attempts),
-      compensation_started_at = coalesce((sp->>'compensationStartedAt')::timestamptz, t.compensation_started_at),
-      compensation_finished_at = coalesce((sp->>'compensationFinishedAt')::timestamptz, t.compensation_finished_at),
+      compensation_started_at = CASE WHEN sp ? 'compensationStartedAt' THEN (sp->>'compensationStartedAt')::timestamptz ELSE t.compensation_started_at END,
+      compensation_finished_at = CASE WHEN sp ? 'compensationFinishedAt' THEN (sp->>'compensationFinishedAt')::timestamptz ELSE t.compensation_finished_at END,
       compensation_error = CASE WHEN sp ? 'compensationError' THEN sp->'compensationError' ELSE t.compensation_error END
     FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'steps') AS sp
     WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
@@ -331,7 +339,8 @@ export class SagaRepository {
       results,
       now: now.toISOString(),
       steps: [...steps.entries()].map(([index, p]) => ({ index, ...p })),
-      events: eventRows(events, record.nextSeq, record.run, now),
+      // A replay that starts a new run records its events under the new run.
+      events: eventRows(events, record.nextSeq, saga.run ?? record.run, now),
       jobs,
     });
   }

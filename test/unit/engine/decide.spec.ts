@@ -313,4 +313,106 @@ describe(decide.name, () => {
       expect(sim.send({ type: 'attempt-succeeded', step: 0, phase: 'action', attempt: 1, output: 1 }).outcome).toBe('stale');
     });
   });
+
+  describe('replay', () => {
+    it('of a PAUSED saga should run the failed step again with a fresh budget and new attempt numbers, then go on', () => {
+      const sim = new Sim(def([step('a'), step('b', { maxAttempts: 2 }), step('c')], 'pause'));
+      sim.ok();
+      sim.err({ retryable: true });
+      sim.err({ retryable: true });
+      expect(sim.saga).toMatchObject({ status: 'PAUSED', cursor: 1, attempt: 2 });
+      const d = sim.send({ type: 'replay', reason: 'fixed the card service', by: 'ops' });
+      expect(d.outcome).toBe('applied');
+      expect(sim.saga).toMatchObject({ status: 'RUNNING', cursor: 1, phase: 'action', attempt: 3, attemptBase: 2, awaiting: true, error: null });
+      expect(d.outcome === 'applied' && d.events[0]).toEqual({
+        type: 'SagaReplayed',
+        data: { fromStatus: 'PAUSED', run: 1, reason: 'fixed the card service', by: 'ops', step: 'b' },
+      });
+      // The fresh budget: two more attempts (3 and 4), not zero.
+      sim.err({ retryable: true });
+      expect(sim.saga).toMatchObject({ status: 'RUNNING', attempt: 4 });
+      // A late result of an attempt made before the replay is stale.
+      expect(sim.send({ type: 'attempt-succeeded', step: 1, phase: 'action', attempt: 2, output: 1 }).outcome).toBe('stale');
+      sim.ok();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPLETED');
+      expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1', 'b:action#2', 'b:action#3', 'b:action#4', 'c:action#1']);
+    });
+
+    it('of a PAUSED saga should pause again once the fresh budget is spent', () => {
+      const sim = new Sim(def([step('a', { maxAttempts: 2 })], 'pause'));
+      sim.err({ retryable: true });
+      sim.err({ retryable: true });
+      sim.send({ type: 'replay' });
+      sim.err({ retryable: true });
+      expect(sim.saga).toMatchObject({ status: 'RUNNING', attempt: 4 });
+      sim.err({ retryable: true });
+      expect(sim.saga.status).toBe('PAUSED');
+      expect(sim.saga.error?.message).toContain('2 attempts since the last replay');
+    });
+
+    it('of a FAILED saga should retry the failed compensation with a fresh budget and go on in reverse order', () => {
+      const sim = new Sim(def([step('a'), step('b', { maxAttempts: 1 }), step('c')]));
+      sim.ok();
+      sim.ok();
+      sim.err(); // c fails: compensate b, then a
+      sim.err(); // b's compensation fails for good (1 attempt)
+      expect(sim.saga).toMatchObject({ status: 'FAILED', cursor: 1, phase: 'compensation' });
+      expect(sim.saga.error).toMatchObject({ code: 'COMPENSATION_FAILED', cause: { code: 'STEP_FAILED', step: 'c' } });
+      sim.send({ type: 'replay' });
+      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation', attempt: 2, attemptBase: 1 });
+      expect(sim.saga.error).toMatchObject({ code: 'STEP_FAILED', step: 'c' });
+      expect(sim.saga.steps[1]).toMatchObject({ status: 'COMPENSATING', compensationStatus: 'RUNNING', compensationAttempts: 2 });
+      sim.ok();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      expect(sim.saga.error).toMatchObject({ code: 'STEP_FAILED', step: 'c' });
+      expect(sim.dispatches().slice(-3)).toEqual(['b:compensation#1', 'b:compensation#2', 'a:compensation#1']);
+    });
+
+    it('of a COMPENSATED saga should start a new run from the first step with every step reset and the new input', () => {
+      const sim = new Sim(def([step('a'), step('b')]));
+      sim.ok({ r: 1 });
+      sim.err();
+      sim.ok();
+      expect(sim.saga.status).toBe('COMPENSATED');
+      const d = sim.send({ type: 'replay', input: { orderId: 7 } });
+      if (d.outcome !== 'applied') throw new Error('not applied');
+      expect(d.saga).toMatchObject({ status: 'RUNNING', run: 2, error: null, finishedAt: null, input: { orderId: 7 }, resetResults: true });
+      expect(d.results).toEqual({});
+      expect(d.steps.get(1)).toMatchObject({ status: 'PENDING', attempts: 0, output: null, compensationStatus: null, startedAt: null });
+      expect(d.steps.get(0)).toMatchObject({ status: 'RUNNING', attempts: 1, compensationStatus: null, compensationAttempts: 0 });
+      expect(d.commands).toEqual([{ type: 'dispatch', step: 0, phase: 'action', attempt: 1, notBefore: null }]);
+      expect(d.events[0]).toMatchObject({ type: 'SagaReplayed', data: { fromStatus: 'COMPENSATED', run: 2, previousRun: 1, newInput: true } });
+      sim.ok();
+      sim.ok();
+      expect(sim.saga).toMatchObject({ status: 'COMPLETED', run: 2 });
+    });
+
+    it('should restart the saga deadline clock', () => {
+      const sim = new Sim({ ...def([step('a')], 'pause'), timeoutMs: 60_000 });
+      sim.err();
+      const d = sim.send({ type: 'replay' });
+      expect(d.outcome === 'applied' && d.saga.deadlineAt).toEqual(new Date(NOW.getTime() + 60_000));
+    });
+
+    it.each([
+      ['RUNNING', () => undefined],
+      ['COMPLETED', (s: Sim) => s.ok()],
+      ['COMPENSATING', (s: Sim) => s.send({ type: 'cancel' })],
+    ] as const)('should reject replay of a %s saga', (_status, drive) => {
+      const sim = new Sim(def([step('a')]));
+      drive(sim);
+      const before = sim.saga;
+      expect(sim.send({ type: 'replay' }).outcome).toBe('rejected');
+      expect(sim.saga).toBe(before);
+    });
+
+    it('should reject a new input unless the saga is COMPENSATED', () => {
+      const sim = new Sim(def([step('a')], 'pause'));
+      sim.err();
+      const d = sim.send({ type: 'replay', input: { x: 1 } });
+      expect(d).toMatchObject({ outcome: 'rejected', reason: expect.stringContaining('only be given to a COMPENSATED saga') });
+    });
+  });
 });
