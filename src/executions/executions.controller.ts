@@ -2,10 +2,14 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@n
 import { AppError } from '../common/app-error.js';
 import { fieldError } from '../common/field-error.js';
 import { toIntIfDecimal } from '../common/query-int.js';
+import { BULK_REPLAY_DEFAULT_LIMIT, BulkReplayDto, REPLAYABLE_STATUSES } from './dto/bulk-replay.dto.js';
+import { ListSagasQuery, SAGA_PAGE_DEFAULT } from './dto/list-sagas.query.js';
+import { ReplaySagaDto } from './dto/replay-saga.dto.js';
 import { StartSagaDto } from './dto/start-saga.dto.js';
-import { ExecutionsService } from './executions.service.js';
+import { BulkReplayReport, ExecutionsService } from './executions.service.js';
+import { MAX_WAIT_MS, SagaQueriesService } from './saga-queries.service.js';
 import { SagaRepository } from './saga.repository.js';
-import { toEventView, toSagaView, type SagaView } from './saga.view.js';
+import { toEventView, toSagaView, type SagaSummaryView, type SagaView } from './saga.view.js';
 
 /** Printable ASCII, as the IETF idempotency-key draft expects of a key. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -15,35 +19,74 @@ const EVENTS_PAGE_MAX = 1000;
 export class ExecutionsController {
   constructor(
     private readonly executions: ExecutionsService,
+    private readonly queries: SagaQueriesService,
     private readonly sagas: SagaRepository,
   ) {}
 
-  /** 202: the saga is stored and its first step dispatched; it runs on. */
+  /** 202: the saga is stored and its first step dispatched; with `waitMs`, answers once it settles or the time is up. */
   @Post()
   @HttpCode(202)
-  async start(@Body() body: StartSagaDto, @Headers('idempotency-key') idempotencyKey?: string): Promise<SagaView> {
+  async start(
+    @Body() body: StartSagaDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+    @Query('waitMs') waitMs?: string,
+  ): Promise<SagaView> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw AppError.validation([fieldError(['Idempotency-Key'], 'must be 1-255 printable ASCII characters')]);
     }
+    const wait = parseWaitMs(waitMs);
     const { saga } = await this.executions.start(body, idempotencyKey ?? null);
-    return toSagaView(saga);
+    return toSagaView(wait > 0 ? await this.queries.waitSettled(saga.id, wait) : saga);
   }
 
+  /** Newest first; filters combine with AND; `nextCursor` continues the list. */
+  @Get()
+  async list(@Query() query: ListSagasQuery): Promise<{ items: SagaSummaryView[]; nextCursor: string | null }> {
+    const filter = {
+      statuses: query.status,
+      definition: query.definition,
+      correlationId: query.correlationId,
+      createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
+      createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+    };
+    return this.queries.list(filter, query.cursor, query.limit ?? SAGA_PAGE_DEFAULT);
+  }
+
+  /** Replays every PAUSED, FAILED or COMPENSATED saga that matches (SPEC §5), or with `dryRun` reports which would be. */
+  @Post('replay')
+  @HttpCode(200)
+  async bulkReplay(@Body() body: BulkReplayDto): Promise<BulkReplayReport> {
+    const filter = {
+      statuses: body.status?.length ? body.status : [...REPLAYABLE_STATUSES],
+      definition: body.definition,
+      createdFrom: body.createdFrom ? new Date(body.createdFrom) : undefined,
+      createdTo: body.createdTo ? new Date(body.createdTo) : undefined,
+    };
+    return this.executions.bulkReplay(filter, {
+      dryRun: body.dryRun ?? false,
+      reason: body.reason ?? null,
+      by: null,
+      limit: body.limit ?? BULK_REPLAY_DEFAULT_LIMIT,
+    });
+  }
+
+  /** With `waitMs`, answers once the saga is settled (terminal, PAUSED or FAILED) or the time is up. */
   @Get(':id')
-  async get(@Param('id') id: string): Promise<SagaView> {
-    return toSagaView(await this.executions.get(id));
+  async get(@Param('id') id: string, @Query('waitMs') waitMs?: string): Promise<SagaView> {
+    const wait = parseWaitMs(waitMs);
+    return toSagaView(wait > 0 ? await this.queries.waitSettled(id, wait) : await this.executions.get(id));
   }
 
   /** The append-only history of every run, in order; `after` is the last seq already seen. */
   @Get(':id/events')
   async events(@Param('id') id: string, @Query('after') after?: string, @Query('limit') limit?: string) {
-    await this.executions.get(id);
     const afterSeq = after === undefined ? 0 : toIntIfDecimal({ value: after });
     const pageSize = limit === undefined ? EVENTS_PAGE_MAX : toIntIfDecimal({ value: limit });
     if (typeof afterSeq !== 'number') throw AppError.validation([fieldError(['after'], 'must be a non-negative integer')]);
     if (typeof pageSize !== 'number' || pageSize < 1 || pageSize > EVENTS_PAGE_MAX) {
       throw AppError.validation([fieldError(['limit'], `must be an integer from 1 to ${EVENTS_PAGE_MAX}`)]);
     }
+    await this.executions.get(id);
     const rows = await this.sagas.events(id, afterSeq, pageSize + 1);
     const items = rows.slice(0, pageSize).map(toEventView);
     return { items, nextCursor: rows.length > pageSize ? String(items[items.length - 1].seq) : null };
@@ -55,4 +98,20 @@ export class ExecutionsController {
   async cancel(@Param('id') id: string): Promise<SagaView> {
     return toSagaView(await this.executions.cancel(id));
   }
+
+  /** SPEC §5: PAUSED and FAILED resume, COMPENSATED starts a new run; 409 otherwise or when another replay won. */
+  @Post(':id/replay')
+  @HttpCode(202)
+  async replay(@Param('id') id: string, @Body() body: ReplaySagaDto): Promise<SagaView> {
+    return toSagaView(await this.executions.replay(id, { input: body.input, reason: body.reason ?? null, by: null }));
+  }
+}
+
+function parseWaitMs(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const ms = toIntIfDecimal({ value });
+  if (typeof ms !== 'number' || ms > MAX_WAIT_MS) {
+    throw AppError.validation([fieldError(['waitMs'], `must be an integer from 0 to ${MAX_WAIT_MS}`)]);
+  }
+  return ms;
 }

@@ -13,10 +13,27 @@ import { newSagaSnapshot } from '../engine/new-saga.js';
 import type { EngineInput, SagaSnapshot } from '../engine/saga-state.js';
 import { EventType } from '../engine/statuses.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
-import { newSagaRecord, SagaRecord, SagaRepository } from './saga.repository.js';
+import { newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
 
 /** SPEC §6: inputs and step outputs over 256 KiB are refused. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Sagas listed and replayed together by a bulk replay. */
+const BULK_BATCH = 100;
+
+export interface BulkReplayReport {
+  dryRun: boolean;
+  /** Sagas that matched the filter (up to the limit). */
+  matched: number;
+  replayed: number;
+  skipped: number;
+  /** Why sagas were skipped, with how many each. */
+  skippedReasons: Record<string, number>;
+  /** More sagas matched than `limit`; send the request again for the next ones. */
+  truncated: boolean;
+  /** The sagas replayed (or, in a dry run, that would be). */
+  sagaIds: string[];
+}
+
 /** How often a transition is re-read and re-decided when another writer moved the saga first. */
 const APPLY_ATTEMPTS = 20;
 
@@ -167,9 +184,47 @@ export class ExecutionsService {
     const saga = await this.get(id);
     const { outcome, reason } = await this.apply(id, { type: 'replay', ...request }, undefined, saga, 1);
     if (outcome === 'rejected' || outcome === 'conflict') {
-      throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot replay: ${reason}.`, { sagaId: id, status: saga.status });
+      throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot replay: ${reason}.`, { sagaId: id, sagaStatus: saga.status });
     }
     return this.get(id);
+  }
+
+  /**
+   * POST /v1/sagas/replay: replays every saga that matches, newest first, in
+   * batches of BULK_BATCH (each batch's replays share statements through the
+   * repository's group commit). A saga that changed since it was listed is
+   * skipped with the reason, never replayed twice.
+   */
+  async bulkReplay(filter: SagaListFilter, options: { dryRun: boolean; reason: string | null; by: string | null; limit: number }): Promise<BulkReplayReport> {
+    const report: BulkReplayReport = { dryRun: options.dryRun, matched: 0, replayed: 0, skipped: 0, skippedReasons: {}, truncated: false, sagaIds: [] };
+    let position: SagaListPosition | null = null;
+    while (report.matched < options.limit) {
+      const rows = await this.sagas.list(filter, position, Math.min(BULK_BATCH, options.limit - report.matched + 1));
+      if (rows.length === 0) break;
+      const batch = rows.slice(0, options.limit - report.matched);
+      if (batch.length < rows.length) report.truncated = true;
+      report.matched += batch.length;
+      position = { createdUs: rows[rows.length - 1].createdUs, id: rows[rows.length - 1].id };
+      if (options.dryRun) {
+        report.sagaIds.push(...batch.map((r) => r.id));
+        continue;
+      }
+      const outcomes = await Promise.all(
+        batch.map((row) => this.apply(row.id, { type: 'replay', reason: options.reason, by: options.by }, undefined, undefined, 1)),
+      );
+      outcomes.forEach(({ outcome, reason }, i) => {
+        if (outcome === 'applied') {
+          report.replayed++;
+          report.sagaIds.push(batch[i].id);
+        } else {
+          report.skipped++;
+          const why = outcome === 'missing' ? 'the saga no longer exists' : (reason ?? outcome);
+          report.skippedReasons[why] = (report.skippedReasons[why] ?? 0) + 1;
+        }
+      });
+      if (batch.length < rows.length) break;
+    }
+    return report;
   }
 
   private checkInputSize(input: unknown): void {

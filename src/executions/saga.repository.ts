@@ -5,6 +5,7 @@ import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engi
 import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
 import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
+import { SETTLED_CHANNEL } from './saga-notifications.js';
 
 export interface StepRecord {
   index: number;
@@ -146,8 +147,11 @@ function eventRows(drafts: HistoryEventDraft[], firstSeq: number, run: number, a
   }));
 }
 
-/** History and outbox rows of the sagas in `s` that the statement wrote, from each item's `events` and `jobs`. */
-const WRITE_EVENTS_AND_OUTBOX = `
+/**
+ * History and outbox rows of the sagas in `s` that the statement wrote, from
+ * each item's `events` and `jobs`; `extra` adds output columns.
+ */
+const writeEventsAndOutbox = (extra = '') => `
   e AS (
     INSERT INTO saga_event (saga_id, seq, run, type, step, phase, attempt, at, data)
     SELECT s.id, ev.seq, ev.run, ev.type, ev.step, ev.phase, ev.attempt, ev.at, ev.data
@@ -159,7 +163,12 @@ const WRITE_EVENTS_AND_OUTBOX = `
     RETURNING id, saga_id
   )
   SELECT (SELECT coalesce(json_agg(s.id), '[]') FROM s) AS written,
-         (SELECT coalesce(json_agg(json_build_object('id', o.id::text, 'saga', o.saga_id)), '[]') FROM o) AS outbox`;
+         (SELECT coalesce(json_agg(json_build_object('id', o.id::text, 'saga', o.saga_id)), '[]') FROM o) AS outbox${extra}`;
+
+/** Sagas this statement settled wake the requests waiting on them, on every instance, once it commits (see SagaNotifications). */
+const NOTIFY_SETTLED = `,
+         (SELECT count(pg_notify('${SETTLED_CHANNEL}', s.id::text)) FROM s
+           WHERE s.status IN ('COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED')) AS notified`;
 
 /** The items of a batched statement: one jsonb object `p` per saga. */
 const ITEMS = `x AS (SELECT (value->>'id')::uuid AS id, value AS p FROM jsonb_array_elements($1::jsonb))`;
@@ -180,7 +189,7 @@ const INSERT_SQL = `
     SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at
       FROM s JOIN x ON x.id = s.id,
            jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz)
-  ), ${WRITE_EVENTS_AND_OUTBOX}`;
+  ), ${writeEventsAndOutbox()}`;
 
 const UPDATE_SQL = `
   WITH ${ITEMS}, s AS (
@@ -207,7 +216,7 @@ const UPDATE_SQL = `
       updated_at = (p->>'now')::timestamptz
     FROM x
     WHERE saga.id = x.id AND saga.version = (p->>'version')::int
-    RETURNING saga.id
+    RETURNING saga.id, saga.status
   ), st AS (
     -- A field present in the patch is set (JSON null included); an absent one is kept.
     UPDATE saga_step t SET
@@ -225,7 +234,42 @@ const UPDATE_SQL = `
       compensation_error = CASE WHEN sp ? 'compensationError' THEN sp->'compensationError' ELSE t.compensation_error END
     FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'steps') AS sp
     WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
-  ), ${WRITE_EVENTS_AND_OUTBOX}`;
+  ), ${writeEventsAndOutbox(NOTIFY_SETTLED)}`;
+
+/** A row of the saga list: the saga without its input, results and steps, plus the step it is at. */
+export interface SagaSummaryRecord {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  run: number;
+  status: SagaStatus;
+  correlationId: string | null;
+  error: SagaError | null;
+  currentStep: string | null;
+  phase: Phase;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  /** created_at in microseconds since the epoch, exactly (the keyset cursor; a JS Date keeps only ms). */
+  createdUs: string;
+}
+
+export interface SagaListFilter {
+  statuses?: SagaStatus[];
+  definition?: string;
+  correlationId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+/** Position after the last row of a page: (created_at in µs, id). */
+export interface SagaListPosition {
+  createdUs: string;
+  id: string;
+}
+
+/** Every status, valid as a SQL literal (the list names several statuses literally so the planner can match partial indexes). */
+const STATUS_LITERAL = /^[A-Z_]+$/;
 
 /** What a batched write reports per saga: the outbox ids it wrote, or null when its guard did not match. */
 type WriteResult = string[] | null;
@@ -369,6 +413,52 @@ export class SagaRepository {
         ORDER BY attempt_deadline LIMIT $2`,
       [graceMs, limit],
     )) as StepJobData[];
+  }
+
+  /**
+   * One page of sagas, newest first by (created_at, id), after `position`.
+   * Each filter has an index that yields this order (migration
+   * 1763800300000), so a page reads about `limit` index entries.
+   */
+  async list(filter: SagaListFilter, position: SagaListPosition | null, limit: number): Promise<SagaSummaryRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.statuses?.length === 1) where.push(`s.status = ${param(filter.statuses[0])}`);
+    else if (filter.statuses?.length) {
+      if (!filter.statuses.every((st) => STATUS_LITERAL.test(st))) throw new Error('invalid status');
+      where.push(`s.status IN (${filter.statuses.map((st) => `'${st}'`).join(', ')})`);
+    }
+    if (filter.definition !== undefined) where.push(`s.definition_name = ${param(filter.definition)}`);
+    if (filter.correlationId !== undefined) where.push(`s.correlation_id = ${param(filter.correlationId)}`);
+    if (filter.createdFrom) where.push(`s.created_at >= ${param(filter.createdFrom.toISOString())}`);
+    if (filter.createdTo) where.push(`s.created_at < ${param(filter.createdTo.toISOString())}`);
+    if (position) {
+      where.push(
+        `(s.created_at, s.id) < (timestamptz 'epoch' + ${param(position.createdUs)}::bigint * interval '1 microsecond', ${param(position.id)}::uuid)`,
+      );
+    }
+    return (await this.dataSource.query(
+      `SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
+              s.correlation_id AS "correlationId", s.error, t.name AS "currentStep", s.phase,
+              s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
+              (extract(epoch FROM s.created_at) * 1000000)::bigint::text AS "createdUs"
+         FROM saga s LEFT JOIN saga_step t ON t.saga_id = s.id AND t.idx = s.cursor
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY s.created_at DESC, s.id DESC
+        LIMIT ${param(limit)}`,
+      params,
+    )) as SagaSummaryRecord[];
+  }
+
+  /** Saga counts per definition and status. */
+  async counts(): Promise<Array<{ definition: string; status: SagaStatus; count: number }>> {
+    return (await this.dataSource.query(
+      `SELECT definition_name AS definition, status, count(*)::int AS count FROM saga GROUP BY 1, 2 ORDER BY 1, 2`,
+    )) as Array<{ definition: string; status: SagaStatus; count: number }>;
   }
 
   async events(sagaId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {

@@ -1,4 +1,4 @@
-import type { EventRecord, SagaRecord, StepRecord } from './saga.repository.js';
+import type { EventRecord, SagaRecord, SagaSummaryRecord, StepRecord } from './saga.repository.js';
 
 /** The saga as SPEC §4 shows it. */
 export function toSagaView(saga: SagaRecord) {
@@ -50,3 +50,23 @@ function iso(value: string | null): string | null {
 export function toEventView(e: EventRecord) {
   return { seq: e.seq, run: e.run, type: e.type, step: e.step, phase: e.phase, attempt: e.attempt, at: e.at.toISOString(), data: e.data };
 }
+
+/** A row of `GET /v1/sagas`: the saga without its input, results and steps, with the step it is at. */
+export function toSagaSummaryView(saga: SagaSummaryRecord) {
+  return {
+    id: saga.id,
+    definition: saga.definitionName,
+    version: saga.definitionVersion,
+    run: saga.run,
+    status: saga.status,
+    correlationId: saga.correlationId,
+    currentStep: saga.currentStep,
+    phase: saga.phase,
+    error: saga.error,
+    createdAt: saga.createdAt.toISOString(),
+    updatedAt: saga.updatedAt.toISOString(),
+    finishedAt: saga.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export type SagaSummaryView = ReturnType<typeof toSagaSummaryView>;

@@ -55,6 +55,9 @@ export class AppValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // No body at all is an empty object: optional bodies may be left out, and
+    // required fields are then reported by name.
+    if (metadata.type === 'body' && value === undefined) value = {};
     const isDto = typeof metadata.metatype === 'function' && this.toValidate(metadata);
     if (isDto && (metadata.type === 'body' || metadata.type === 'query') && !isPlainObject(value)) {
       throw AppError.validation([{ path: '', pointer: '', message: `the ${metadata.type} must be a JSON object` }]);

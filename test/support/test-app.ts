@@ -16,11 +16,13 @@ export interface TestApp {
 
 /**
  * The real application on a random port, against its own database and Redis
- * prefix; `env` overrides configuration variables.
+ * prefix (or those of `shareWith`: another instance of one deployment);
+ * `env` overrides configuration variables.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  const redis = createTestRedisPrefix();
+export async function startTestApp(env: Record<string, string> = {}, shareWith?: TestApp): Promise<TestApp> {
+  // A second instance on the same database and Redis prefix leaves them to the first one to drop.
+  const database = shareWith ? { ...shareWith.database, drop: async () => undefined } : await createTestDatabase();
+  const redis = shareWith ? { prefix: shareWith.redisPrefix, cleanup: async () => undefined } : createTestRedisPrefix();
   const config = loadConfig({
     DATABASE_URL: database.url,
     REDIS_URL: BASE_REDIS_URL,

@@ -1,0 +1,56 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { toIntIfDecimal } from '../../common/query-int.js';
+import { DEFINITION_NAME_PATTERN } from '../../definitions/definition.model.js';
+import { SagaStatus } from '../../engine/statuses.js';
+
+export const SAGA_STATUSES = Object.values(SagaStatus);
+export const SAGA_PAGE_DEFAULT = 50;
+export const SAGA_PAGE_MAX = 500;
+
+/** `a,b` → ['a', 'b']; a repeated parameter (`?status=a&status=b`) arrives as an array already. */
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((v) => v.trim()) : value;
+
+/** Filters of `GET /v1/sagas` (all optional, combined with AND); newest first. */
+export class ListSagasQuery {
+  /** One status, or several separated by commas (`RUNNING,PAUSED`). */
+  @IsOptional()
+  @Transform(toList)
+  @IsIn(SAGA_STATUSES, { each: true, message: `must be one or more of ${SAGA_STATUSES.join(', ')}, separated by commas` })
+  status?: SagaStatus[];
+
+  @IsOptional()
+  @Matches(DEFINITION_NAME_PATTERN, { message: 'must be a definition name' })
+  @IsString()
+  definition?: string;
+
+  @IsOptional()
+  @MaxLength(200)
+  @IsString()
+  correlationId?: string;
+
+  /** Created at or after this time (ISO 8601). */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 time such as 2026-11-23T10:00:00Z' })
+  createdFrom?: string;
+
+  /** Created before this time (ISO 8601). */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 time such as 2026-11-23T10:00:00Z' })
+  createdTo?: string;
+
+  /** Page size. @defaultValue 50 */
+  @IsOptional()
+  @Transform(toIntIfDecimal)
+  @Min(1)
+  @Max(SAGA_PAGE_MAX)
+  @IsInt()
+  limit?: number;
+
+  /** `nextCursor` of the previous page. */
+  @IsOptional()
+  @MaxLength(512)
+  @IsString()
+  cursor?: string;
+}
