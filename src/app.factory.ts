@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module.js';
 import { AppConfig, LogLevel } from './config/app-config.js';
 import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
+import { setUpOpenApi } from './http/openapi.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -22,5 +23,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     { logger: NEST_LEVELS[config.logLevel], abortOnError: false },
   );
   setUpHttp(app);
+  if (config.servesApi) setUpOpenApi(app);
   return app;
 }

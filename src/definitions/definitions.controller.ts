@@ -1,18 +1,28 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/app-error.js';
+import { ApiProblems } from '../http/openapi.js';
+import { DefinitionPageSchema, DefinitionSchema, DefinitionVersionsSchema } from './definition.schemas.js';
 import { fieldError } from '../common/field-error.js';
 import type { DefinitionView } from './definition.view.js';
 import { decodeNameCursor, DefinitionsService } from './definitions.service.js';
 import { CreateDefinitionDto } from './dto/create-definition.dto.js';
 import { ListDefinitionsQuery } from './dto/list-definitions.query.js';
 
+const NAME = { name: 'name', description: 'Definition name', example: 'order-fulfilment' };
+
+@ApiTags('definitions')
 @Controller('v1/definitions')
 export class DefinitionsController {
   constructor(private readonly definitions: DefinitionsService) {}
 
   /** 201 with a new version; 200 with the latest version when the body is identical to it. */
   @Post()
+  @ApiOperation({ summary: 'Register a definition (a new version of its name)', description: 'An identical body to the latest version answers 200 with it; anything else is a new version (201).' })
+  @ApiCreatedResponse({ type: DefinitionSchema, description: 'A new version' })
+  @ApiOkResponse({ type: DefinitionSchema, description: 'Identical to the latest version' })
+  @ApiProblems(400, 413, 415, 503)
   async create(@Body() body: CreateDefinitionDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DefinitionView> {
     const { definition, created } = await this.definitions.register(body);
     void reply
@@ -22,6 +32,9 @@ export class DefinitionsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The latest version of every definition, by name' })
+  @ApiOkResponse({ type: DefinitionPageSchema })
+  @ApiProblems(400, 503)
   async list(@Query() query: ListDefinitionsQuery): Promise<{ items: DefinitionView[]; nextCursor: string | null }> {
     let after: string | null = null;
     if (query.cursor !== undefined) {
@@ -32,16 +45,29 @@ export class DefinitionsController {
   }
 
   @Get(':name')
+  @ApiOperation({ summary: 'The latest version of a definition' })
+  @ApiParam(NAME)
+  @ApiOkResponse({ type: DefinitionSchema })
+  @ApiProblems(404, 503)
   latest(@Param('name') name: string): Promise<DefinitionView> {
     return this.definitions.latest(name);
   }
 
   @Get(':name/versions')
+  @ApiOperation({ summary: 'Every version of a definition, oldest first' })
+  @ApiParam(NAME)
+  @ApiOkResponse({ type: DefinitionVersionsSchema })
+  @ApiProblems(404, 503)
   async versions(@Param('name') name: string): Promise<{ items: DefinitionView[] }> {
     return { items: await this.definitions.versions(name) };
   }
 
   @Get(':name/versions/:version')
+  @ApiOperation({ summary: 'One version of a definition' })
+  @ApiParam(NAME)
+  @ApiParam({ name: 'version', example: 2 })
+  @ApiOkResponse({ type: DefinitionSchema })
+  @ApiProblems(400, 404, 503)
   version(@Param('name') name: string, @Param('version') version: string): Promise<DefinitionView> {
     if (!/^[1-9]\d{0,8}$/.test(version)) {
       throw AppError.validation([fieldError(['version'], 'must be a positive integer')]);
@@ -52,6 +78,10 @@ export class DefinitionsController {
   /** Disables the name (new triggers get 409); running sagas finish normally. */
   @Delete(':name')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Disable a definition', description: 'New triggers get 409; running sagas finish. Registering it again enables it.' })
+  @ApiParam(NAME)
+  @ApiOkResponse({ type: DefinitionSchema })
+  @ApiProblems(404, 503)
   disable(@Param('name') name: string): Promise<DefinitionView> {
     return this.definitions.disable(name);
   }

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/app-error.js';
+import { ApiProblems } from '../http/openapi.js';
 import { fieldError } from '../common/field-error.js';
 import { toIntIfDecimal } from '../common/query-int.js';
 import { BULK_REPLAY_DEFAULT_LIMIT, BulkReplayDto, REPLAYABLE_STATUSES } from './dto/bulk-replay.dto.js';
@@ -9,12 +11,22 @@ import { StartSagaDto } from './dto/start-saga.dto.js';
 import { BulkReplayReport, ExecutionsService } from './executions.service.js';
 import { MAX_WAIT_MS, SagaQueriesService } from './saga-queries.service.js';
 import { SagaRepository } from './saga.repository.js';
+import { BulkReplayReportSchema, EventPageSchema, SagaPageSchema, SagaSchema } from './saga.schemas.js';
 import { toEventView, toSagaView, type SagaSummaryView, type SagaView } from './saga.view.js';
 
 /** Printable ASCII, as the IETF idempotency-key draft expects of a key. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const EVENTS_PAGE_MAX = 1000;
 
+const SAGA_ID = { name: 'id', description: 'Saga id', example: '0b6f2d4e-9f7a-4c55-8c1e-3f2a7d9e1b20' };
+const WAIT_MS = {
+  name: 'waitMs',
+  required: false,
+  description: `Wait up to this many ms (at most ${MAX_WAIT_MS}) for the saga to be terminal, PAUSED or FAILED; then answer with its state`,
+  example: 5000,
+};
+
+@ApiTags('sagas')
 @Controller('v1/sagas')
 export class ExecutionsController {
   constructor(
@@ -26,6 +38,11 @@ export class ExecutionsController {
   /** 202: the saga is stored and its first step dispatched; with `waitMs`, answers once it settles or the time is up. */
   @Post()
   @HttpCode(202)
+  @ApiOperation({ summary: 'Start a saga', description: 'Durable once 202 is returned. The same Idempotency-Key and body return the same saga.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable ASCII characters', example: '7d3c9a1e-order-42' })
+  @ApiQuery(WAIT_MS)
+  @ApiAcceptedResponse({ type: SagaSchema, description: 'The saga (after waitMs: as it then is)' })
+  @ApiProblems(400, 404, 409, 413, 415, 422, 503)
   async start(
     @Body() body: StartSagaDto,
     @Headers('idempotency-key') idempotencyKey?: string,
@@ -41,6 +58,9 @@ export class ExecutionsController {
 
   /** Newest first; filters combine with AND; `nextCursor` continues the list. */
   @Get()
+  @ApiOperation({ summary: 'List sagas, newest first', description: 'Filters combine with AND; keyset pagination with `cursor` stays stable while sagas are added.' })
+  @ApiOkResponse({ type: SagaPageSchema })
+  @ApiProblems(400, 503)
   async list(@Query() query: ListSagasQuery): Promise<{ items: SagaSummaryView[]; nextCursor: string | null }> {
     const filter = {
       statuses: query.status,
@@ -55,6 +75,9 @@ export class ExecutionsController {
   /** Replays every PAUSED, FAILED or COMPENSATED saga that matches (SPEC §5), or with `dryRun` reports which would be. */
   @Post('replay')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Replay every matching saga', description: 'PAUSED, FAILED and COMPENSATED sagas matching the filter, newest first, in batches; `dryRun` changes nothing.' })
+  @ApiOkResponse({ type: BulkReplayReportSchema })
+  @ApiProblems(400, 503)
   async bulkReplay(@Body() body: BulkReplayDto): Promise<BulkReplayReport> {
     const filter = {
       statuses: body.status?.length ? body.status : [...REPLAYABLE_STATUSES],
@@ -72,6 +95,11 @@ export class ExecutionsController {
 
   /** With `waitMs`, answers once the saga is settled (terminal, PAUSED or FAILED) or the time is up. */
   @Get(':id')
+  @ApiOperation({ summary: 'A saga with every step (SPEC §4)' })
+  @ApiParam(SAGA_ID)
+  @ApiQuery(WAIT_MS)
+  @ApiOkResponse({ type: SagaSchema })
+  @ApiProblems(400, 404, 503)
   async get(@Param('id') id: string, @Query('waitMs') waitMs?: string): Promise<SagaView> {
     const wait = parseWaitMs(waitMs);
     return toSagaView(wait > 0 ? await this.queries.waitSettled(id, wait) : await this.executions.get(id));
@@ -79,6 +107,12 @@ export class ExecutionsController {
 
   /** The append-only history of every run, in order; `after` is the last seq already seen. */
   @Get(':id/events')
+  @ApiOperation({ summary: 'The history of every run, in order' })
+  @ApiParam(SAGA_ID)
+  @ApiQuery({ name: 'after', required: false, description: 'The last seq already seen (`nextCursor`)', example: 0 })
+  @ApiQuery({ name: 'limit', required: false, description: `1-${EVENTS_PAGE_MAX}`, example: 100 })
+  @ApiOkResponse({ type: EventPageSchema })
+  @ApiProblems(400, 404, 503)
   async events(@Param('id') id: string, @Query('after') after?: string, @Query('limit') limit?: string) {
     const afterSeq = after === undefined ? 0 : toIntIfDecimal({ value: after });
     const pageSize = limit === undefined ? EVENTS_PAGE_MAX : toIntIfDecimal({ value: limit });
@@ -95,6 +129,10 @@ export class ExecutionsController {
   /** RUNNING and PAUSED sagas compensate (error.code CANCELLED); 409 otherwise. */
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a RUNNING or PAUSED saga', description: 'It compensates with error.code CANCELLED (a RUNNING one once its step in flight ends).' })
+  @ApiParam(SAGA_ID)
+  @ApiAcceptedResponse({ type: SagaSchema })
+  @ApiProblems(404, 409, 503)
   async cancel(@Param('id') id: string): Promise<SagaView> {
     return toSagaView(await this.executions.cancel(id));
   }
@@ -102,6 +140,13 @@ export class ExecutionsController {
   /** SPEC §5: PAUSED and FAILED resume, COMPENSATED starts a new run; 409 otherwise or when another replay won. */
   @Post(':id/replay')
   @HttpCode(202)
+  @ApiOperation({
+    summary: 'Replay a PAUSED, FAILED or COMPENSATED saga (SPEC §5)',
+    description: 'PAUSED: the failed step again, fresh budget. FAILED: the failed compensation again, then on in reverse. COMPENSATED: a new run. Of concurrent replays one wins; the others get 409.',
+  })
+  @ApiParam(SAGA_ID)
+  @ApiAcceptedResponse({ type: SagaSchema })
+  @ApiProblems(400, 404, 409, 503)
   async replay(@Param('id') id: string, @Body() body: ReplaySagaDto): Promise<SagaView> {
     return toSagaView(await this.executions.replay(id, { input: body.input, reason: body.reason ?? null, by: null }));
   }

@@ -1,11 +1,14 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ApiTags } from '@nestjs/swagger';
 import { AppError, ErrorCode } from '../common/app-error.js';
+import { ApiProblems } from '../http/openapi.js';
 import { RedisConnection } from '../redis/redis.module.js';
 
 /** Per-check limit, so a hung dependency makes `ready` fail rather than hang. */
 const CHECK_TIMEOUT_MS = 1_500;
 
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -25,6 +28,7 @@ export class HealthController {
   /** Postgres and Redis both answer; otherwise 503 problem+json naming the failed checks. */
   @Get('ready')
   @HealthCheck()
+  @ApiProblems(503)
   async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([

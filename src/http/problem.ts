@@ -42,7 +42,9 @@ export function problemType(code: ErrorCode): string {
 
 export function problemOf(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {
   const { status, title } = HTTP[code];
-  return { type: problemType(code), title, status, detail, code, ...extensions };
+  // Extensions never replace the standard members (a `status` detail once turned a 409 into a 500).
+  const { type: _t, title: _ti, status: _s, detail: _d, code: _c, ...rest } = extensions;
+  return { type: problemType(code), title, status, detail, code, ...rest };
 }
 
 /** Fastify's own error codes (body parsing, limits) that reach us before a route runs. */

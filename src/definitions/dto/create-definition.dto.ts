@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -20,27 +21,32 @@ import type { OnStepFailure } from '../definition.model.js';
 import { StepDto } from './step.dto.js';
 
 export class CreateDefinitionDto {
+  @ApiProperty({ description: 'Registering a name again creates its next version', pattern: DEFINITION_NAME_PATTERN.source, example: 'order-fulfilment' })
   @Matches(DEFINITION_NAME_PATTERN, {
     message: 'must match ^[a-z0-9][a-z0-9._-]{0,99}$ (lower-case letters, digits, ".", "_", "-"; at most 100)',
   })
   @IsString()
   name: string;
 
+  @ApiPropertyOptional({ maxLength: LIMITS.descriptionMaxLength, example: 'Reserve, charge, ship' })
   @IsOptional()
   @MaxLength(LIMITS.descriptionMaxLength)
   @IsString()
   description?: string;
 
+  @ApiPropertyOptional({ description: 'Saga deadline in ms from the start (or a replay); past it, the saga compensates (SAGA_TIMEOUT)', minimum: 1, maximum: LIMITS.sagaTimeoutMaxMs, example: 600000 })
   @IsOptional()
   @Min(1)
   @Max(LIMITS.sagaTimeoutMaxMs)
   @IsInt()
   timeoutMs?: number;
 
+  @ApiPropertyOptional({ enum: ON_STEP_FAILURE, default: 'compensate', description: 'What a step failing for good does: compensate, or pause for a replay' })
   @IsOptional()
   @IsIn(ON_STEP_FAILURE, { message: `must be one of ${ON_STEP_FAILURE.join(', ')}` })
   onStepFailure?: OnStepFailure;
 
+  @ApiProperty({ type: () => [StepDto], minItems: 1, maxItems: LIMITS.maxSteps })
   @ArrayMinSize(1)
   @ArrayMaxSize(LIMITS.maxSteps)
   @ValidateNested({ each: true })

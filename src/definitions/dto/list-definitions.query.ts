@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { toIntIfDecimal } from '../../common/query-int.js';
@@ -5,6 +6,7 @@ import { toIntIfDecimal } from '../../common/query-int.js';
 
 export class ListDefinitionsQuery {
   /** Page size. @defaultValue 100 */
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
   @Transform(toIntIfDecimal)
   @Min(1)
@@ -13,6 +15,7 @@ export class ListDefinitionsQuery {
   limit?: number;
 
   /** `nextCursor` of the previous page. */
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
   @IsOptional()
   @MaxLength(512)
   @IsString()

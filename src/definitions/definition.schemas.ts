@@ -1,0 +1,105 @@
+import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { BACKOFFS, HTTP_METHODS, ON_STEP_FAILURE } from './definition.model.js';
+
+/**
+ * OpenAPI schemas of definition responses, with every default filled in
+ * (documentation only; definition.view.ts produces the bodies, and a test
+ * checks real bodies against these).
+ */
+export class HttpActionSchema {
+  @ApiProperty({ enum: ['http'] })
+  type: 'http';
+
+  @ApiProperty({ enum: HTTP_METHODS, example: 'POST' })
+  method: string;
+
+  @ApiProperty({ format: 'uri', example: 'https://payments.internal/charges' })
+  url: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { 'x-team': 'shop' } })
+  headers: Record<string, string>;
+}
+
+export class QueueActionSchema {
+  @ApiProperty({ enum: ['queue'] })
+  type: 'queue';
+
+  @ApiProperty({ example: 'payments' })
+  queue: string;
+
+  @ApiProperty({ example: 'charge' })
+  task: string;
+}
+
+export class RetryPolicySchema {
+  @ApiProperty({ example: 3 })
+  maxAttempts: number;
+
+  @ApiProperty({ enum: BACKOFFS, example: 'exponential' })
+  backoff: string;
+
+  @ApiProperty({ example: 100 })
+  initialDelayMs: number;
+
+  @ApiProperty({ example: 10000 })
+  maxDelayMs: number;
+}
+
+const ACTION = { oneOf: [{ $ref: getSchemaPath(HttpActionSchema) }, { $ref: getSchemaPath(QueueActionSchema) }], discriminator: { propertyName: 'type' } };
+
+@ApiExtraModels(HttpActionSchema, QueueActionSchema)
+export class StepSpecSchema {
+  @ApiProperty({ example: 'charge-payment' })
+  name: string;
+
+  @ApiProperty(ACTION)
+  action: HttpActionSchema | QueueActionSchema;
+
+  @ApiProperty({ ...ACTION, nullable: true })
+  compensation: HttpActionSchema | QueueActionSchema | null;
+
+  @ApiProperty({ type: RetryPolicySchema })
+  retry: RetryPolicySchema;
+
+  @ApiProperty({ example: 10000 })
+  timeoutMs: number;
+}
+
+export class DefinitionSchema {
+  @ApiProperty({ example: 'order-fulfilment' })
+  name: string;
+
+  @ApiProperty({ example: 2 })
+  version: number;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Reserve, charge, ship' })
+  description: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 600000 })
+  timeoutMs: number | null;
+
+  @ApiProperty({ enum: ON_STEP_FAILURE, example: 'compensate' })
+  onStepFailure: string;
+
+  @ApiProperty({ type: [StepSpecSchema] })
+  steps: StepSpecSchema[];
+
+  @ApiProperty({ description: 'false once the name was disabled: new triggers get 409', example: true })
+  enabled: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class DefinitionPageSchema {
+  @ApiProperty({ type: [DefinitionSchema] })
+  items: DefinitionSchema[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor: string | null;
+}
+
+export class DefinitionVersionsSchema {
+  @ApiProperty({ type: [DefinitionSchema], description: 'Every version, oldest first' })
+  items: DefinitionSchema[];
+}

@@ -1,0 +1,168 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import { isSettled } from '../../src/engine/statuses.js';
+import { httpClient, HttpClient } from '../support/http-client.js';
+import { Participant } from '../support/participant.js';
+import { startTestApp, TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+type Schema = Record<string, any>;
+
+/**
+ * The document's schemas as strict JSON Schema: every schema that lists its
+ * properties forbids others (so an undocumented response field fails), and
+ * OpenAPI 3.0's `nullable` next to a $ref (allOf) or a oneOf becomes "that
+ * or null".
+ */
+function closed(schemas: Record<string, Schema>): Record<string, Schema> {
+  const close = (s: Schema): Schema => {
+    if (!s || typeof s !== 'object') return s;
+    if (Array.isArray(s)) return s.map(close);
+    let out: Schema = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([pk, pv]) => [pk, close(pv)])) : close(v)]));
+    if (s.properties && s.additionalProperties === undefined) out.additionalProperties = false;
+    if (out.nullable && (out.type === undefined || out.allOf)) {
+      const { nullable: _n, description, example, ...rest } = out;
+      if (rest.allOf) delete rest.type;
+      out = { description, example, anyOf: [rest, { type: 'null' }] };
+    }
+    return out;
+  };
+  return Object.fromEntries(Object.entries(schemas).map(([name, s]) => [name, close(s)]));
+}
+
+describe('OpenAPI document (/docs)', () => {
+  let t: TestApp;
+  let api: HttpClient;
+  let p: Participant;
+  let doc: Schema;
+  let ajv: Ajv;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = httpClient(t.baseUrl);
+    p = await new Participant().start();
+    doc = (await api.get('/docs/openapi.json')).body;
+    if (process.env.DUMP_OPENAPI) (await import('node:fs')).writeFileSync(process.env.DUMP_OPENAPI, JSON.stringify(doc, null, 1));
+    ajv = new Ajv({ strict: false, discriminator: true, allErrors: true });
+    (formatsPlugin as unknown as { default: (a: Ajv) => void }).default(ajv);
+    ajv.addSchema({ $id: 'openapi', components: { schemas: closed(doc.components.schemas) } });
+  });
+  afterAll(async () => {
+    await p.stop();
+    await t.close();
+  });
+
+  /** The schema an operation documents for `status`, as a validator. */
+  function responseValidator(method: string, path: string, status: number, contentType = 'application/json'): ValidateFunction {
+    const response = doc.paths[path]?.[method]?.responses?.[String(status)];
+    expect(response).toBeDefined();
+    const schema = response.content[contentType].schema;
+    return ajv.compile({ $ref: `openapi${schema.$ref}` });
+  }
+
+  function expectValid(validate: ValidateFunction, body: unknown) {
+    const ok = validate(body);
+    if (!ok) throw new Error(`body does not match the documented schema: ${JSON.stringify(validate.errors, null, 1)}\n${JSON.stringify(body)}`);
+  }
+
+  it('should serve Swagger UI at /docs and the document as JSON and YAML', async () => {
+    const ui = await api.get('/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toContain('text/html');
+    // The page's own assets are served too.
+    const assets = [...String(ui.body).matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) {
+      const url = new URL(asset, `${t.baseUrl}/docs`).pathname;
+      expect({ asset: url, status: (await api.get(url)).status }).toEqual({ asset: url, status: 200 });
+    }
+    expect(doc.openapi).toMatch(/^3\./);
+    const yaml = await api.get('/docs/openapi.yaml');
+    expect(yaml.status).toBe(200);
+    expect(String(yaml.body)).toContain('/v1/sagas/{id}/replay:');
+  });
+
+  it('should document every route with a summary, its responses and an example for every body', async () => {
+    const expected = [
+      'post /v1/definitions', 'get /v1/definitions', 'get /v1/definitions/{name}', 'get /v1/definitions/{name}/versions',
+      'get /v1/definitions/{name}/versions/{version}', 'delete /v1/definitions/{name}',
+      'post /v1/sagas', 'get /v1/sagas', 'post /v1/sagas/replay', 'get /v1/sagas/{id}', 'get /v1/sagas/{id}/events',
+      'post /v1/sagas/{id}/cancel', 'post /v1/sagas/{id}/replay', 'get /v1/stats', 'get /health/live', 'get /health/ready',
+    ];
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m} ${path}`));
+    expect(documented.sort()).toEqual(expected.sort());
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (path.startsWith('/health')) continue;
+      for (const [method, op] of Object.entries(ops as Record<string, Schema>)) {
+        expect({ route: `${method} ${path}`, summary: typeof op.summary }).toEqual({ route: `${method} ${path}`, summary: 'string' });
+        const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+        expect(success.length).toBeGreaterThan(0);
+        const errors = Object.entries(op.responses).filter(([s]) => /^[45]/.test(s));
+        expect(errors.length).toBeGreaterThan(0);
+        for (const [, r] of errors) expect(Object.keys((r as Schema).content)).toEqual(['application/problem+json']);
+      }
+    }
+    // Request bodies: every property of the DTOs carries an example or a default.
+    for (const name of ['CreateDefinitionDto', 'StartSagaDto', 'ReplaySagaDto', 'BulkReplayDto', 'HttpActionDto', 'QueueActionDto', 'RetryPolicyDto', 'StepDto']) {
+      const schema = doc.components.schemas[name];
+      expect({ name, exists: !!schema }).toEqual({ name, exists: true });
+      for (const [prop, s] of Object.entries(schema.properties as Record<string, Schema>)) {
+        const documented = s.example !== undefined || s.default !== undefined || s.enum !== undefined || s.oneOf !== undefined || s.$ref !== undefined || s.items !== undefined || s.allOf !== undefined;
+        expect({ dto: name, prop, documented }).toEqual({ dto: name, prop, documented: true });
+      }
+    }
+  });
+
+  it('should describe real responses exactly: definitions, sagas, lists, events, stats, bulk replay and problems', async () => {
+    const definition = {
+      name: 'doc-flow',
+      description: 'documented',
+      steps: [
+        { name: 'one', action: { type: 'http', url: `${p.url}/one`, headers: { 'x-a': 'b' } }, compensation: { type: 'http', url: `${p.url}/one/undo` } },
+        { name: 'two', action: { type: 'queue', queue: 'q-doc', task: 'two' } },
+        { name: 'three', action: { type: 'http', url: `${p.url}/three` }, retry: { maxAttempts: 1 } },
+      ],
+    };
+    p.on('/three', () => ({ status: 422, body: { reason: 'no' } }));
+    const created = await api.post('/v1/definitions', definition);
+    expectValid(responseValidator('post', '/v1/definitions', 201), created.body);
+    expectValid(responseValidator('get', '/v1/definitions', 200), (await api.get('/v1/definitions')).body);
+    expectValid(responseValidator('get', '/v1/definitions/{name}/versions', 200), (await api.get('/v1/definitions/doc-flow/versions')).body);
+
+    await api.post('/v1/definitions', { name: 'doc-simple', steps: [{ name: 's', action: { type: 'http', url: `${p.url}/s` } }, { name: 't', action: { type: 'http', url: `${p.url}/three` } }], onStepFailure: 'pause' });
+    const started = await api.post('/v1/sagas', { definition: 'doc-simple', input: { a: 1 }, correlationId: 'c-1' });
+    expectValid(responseValidator('post', '/v1/sagas', 202), started.body);
+    const paused = await waitFor('the saga to pause', async () => {
+      const r = await api.get(`/v1/sagas/${started.body.id}`);
+      return isSettled(r.body.status) ? r.body : undefined;
+    });
+    expect(paused.status).toBe('PAUSED');
+    expectValid(responseValidator('get', '/v1/sagas/{id}', 200), paused);
+    expectValid(responseValidator('get', '/v1/sagas/{id}/events', 200), (await api.get(`/v1/sagas/${paused.id}/events`)).body);
+    expectValid(responseValidator('get', '/v1/sagas', 200), (await api.get('/v1/sagas')).body);
+    expectValid(responseValidator('post', '/v1/sagas/replay', 200), (await api.post('/v1/sagas/replay', { dryRun: true })).body);
+    expectValid(responseValidator('get', '/v1/stats', 200), (await api.get('/v1/stats')).body);
+    const cancelled = await api.post(`/v1/sagas/${paused.id}/cancel`);
+    expectValid(responseValidator('post', '/v1/sagas/{id}/cancel', 202), cancelled.body);
+    const compensated = await waitFor('the saga to compensate', async () => {
+      const r = await api.get(`/v1/sagas/${paused.id}`);
+      return r.body.status === 'COMPENSATED' ? r.body : undefined;
+    });
+    expectValid(responseValidator('get', '/v1/sagas/{id}', 200), compensated);
+    expectValid(responseValidator('post', '/v1/sagas/{id}/replay', 202), (await api.post(`/v1/sagas/${paused.id}/replay`, { input: { b: 2 } })).body);
+
+    const invalid = await api.post('/v1/definitions', { name: 'BAD NAME', steps: [] });
+    expectValid(responseValidator('post', '/v1/definitions', 400, 'application/problem+json'), invalid.body);
+    const conflict = await api.post(`/v1/sagas/${paused.id}/replay`); // its new run is RUNNING
+    expect(conflict.status).toBe(409);
+    expectValid(responseValidator('post', '/v1/sagas/{id}/replay', 409, 'application/problem+json'), conflict.body);
+    const missing = await api.get('/v1/sagas/00000000-0000-4000-8000-000000000000');
+    expectValid(responseValidator('get', '/v1/sagas/{id}', 404, 'application/problem+json'), missing.body);
+  });
+
+  it('should reject a response with an undocumented field (the check itself can fail)', () => {
+    const validate = responseValidator('get', '/v1/stats', 200);
+    expect(validate({ total: 0, byStatus: { RUNNING: 0, COMPLETED: 0, COMPENSATING: 0, COMPENSATED: 0, PAUSED: 0, FAILED: 0 }, byDefinition: [], at: new Date().toISOString(), extra: 1 })).toBe(false);
+    expect(validate({ total: 0, byStatus: { RUNNING: 0 }, byDefinition: [], at: new Date().toISOString() })).toBe(false);
+  });
+});
