@@ -2,11 +2,18 @@
 # Runs a benchmark against the compiled server with the same set-up as the
 # tests (dependencies, build, Postgres and Redis found or started).
 #   bash bench/run.sh                      # bench/saga-throughput.mjs
-#   SAGA_N=500 bash bench/run.sh           # knobs: see the script's header
+#   bash bench/run.sh read-scale           # bench/read-scale.mjs (1,000,000 sagas)
+#   SAGA_N=500 bash bench/run.sh           # knobs: see each script's header
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+name="${1:-saga-throughput}"
+script="bench/${name}.mjs"
+if [ ! -f "$ROOT/$script" ]; then
+  echo "No benchmark named \"$name\"; choose one of: $(cd "$ROOT/bench" && ls *.mjs | sed 's/\.mjs$//' | tr '\n' ' ')" >&2
+  exit 2
+fi
 ensure_dependencies
 ensure_build
 ensure_services
-step "Benchmark: saga throughput and latency"
-exec node bench/saga-throughput.mjs "$@"
+step "Benchmark: $name"
+exec node "$script" "${@:2}"
