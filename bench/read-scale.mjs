@@ -17,11 +17,10 @@
 // database is dropped at the end (READ_KEEP_DB=1 keeps it).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import pg from 'pg';
+import { admin, BASE_DATABASE_URL, jsonClient, REDIS_URL, withClient, withDatabase } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = (k, d) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
@@ -29,49 +28,11 @@ const N = env('READ_N', 1_000_000);
 const REQUESTS = env('READ_REQUESTS', 300);
 const CHUNK = 100_000;
 const DEFINITIONS = 10;
-const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/saga';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const log = (...a) => console.error('[read-scale]', ...a);
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-let baseUrl = '';
-
-function call(method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      baseUrl + urlPath,
-      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function withDatabase(url, name) {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function withClient(url, fn) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+let http = null;
+const call = (...args) => http.call(...args);
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -154,9 +115,10 @@ async function main() {
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const database = `saga_bench_${suffix}`;
   const url = withDatabase(BASE_DATABASE_URL, database);
-  await withClient(withDatabase(BASE_DATABASE_URL, 'postgres'), (c) => c.query(`CREATE DATABASE ${database}`));
+  await admin(`CREATE DATABASE ${database}`);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  http = jsonClient(baseUrl, 4);
   let out = '';
   const child = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
     env: { ...process.env, DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: `bench_${suffix}`, PORT: String(port), HOST: '127.0.0.1', ROLE: 'api', MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' },
@@ -245,8 +207,8 @@ async function main() {
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-    agent.destroy();
-    if (!process.env.READ_KEEP_DB) await withClient(withDatabase(BASE_DATABASE_URL, 'postgres'), (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    http.close();
+    if (!process.env.READ_KEEP_DB) await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     else log(`kept database ${database}`);
   }
 }

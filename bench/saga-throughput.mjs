@@ -21,11 +21,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { admin, BASE_DATABASE_URL, jsonClient, REDIS_URL, withDatabase } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = (k, d) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
@@ -34,8 +33,6 @@ const C = env('SAGA_CONCURRENCY', 50);
 const LAT_N = env('SAGA_LAT_N', 200);
 const WARMUP = env('SAGA_WARMUP', 1000);
 const PHASE_TIMEOUT_MS = env('SAGA_PHASE_TIMEOUT_MS', 240_000);
-const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/saga';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const log = (...a) => console.error('[bench]', ...a);
 const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -76,25 +73,8 @@ function participant() {
 }
 
 // ---------- client of the server ----------
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-let baseUrl = '';
-
-function call(method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      `${baseUrl}${urlPath}`,
-      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+let http = null;
+const call = (...args) => http.call(...args);
 
 const TERMINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED', 'PAUSED']);
 
@@ -182,22 +162,6 @@ async function phase(name, n, concurrency, variant) {
 }
 
 // ---------- set-up and run ----------
-function withDatabase(url, name) {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: withDatabase(BASE_DATABASE_URL, 'postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function waitForServer(child, output) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited: ${output()}`);
@@ -218,7 +182,8 @@ async function main() {
   const server = await participant();
   const participantUrl = `http://127.0.0.1:${server.address().port}`;
   const port = 20000 + Math.floor(Math.random() * 20000);
-  baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  http = jsonClient(baseUrl);
   let out = '';
   // SERVER_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=.data/prof".
   const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -263,7 +228,7 @@ async function main() {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
     server.close();
-    agent.destroy();
+    http.close();
     await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }
 }

@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { isSettled } from '../../src/engine/statuses.js';
 import { SagaRepository } from '../../src/executions/saga.repository.js';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
+import { sagaApi, type SagaApi } from '../support/saga-api.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -14,11 +14,14 @@ describe('Inspecting sagas (SPEC §4)', () => {
   let w: TestApp;
   let api: HttpClient;
   let p: Participant;
+  let register: SagaApi['register'];
+  let settled: SagaApi['settled'];
 
   beforeAll(async () => {
     t = await startTestApp({ ROLE: 'api' });
     w = await startTestApp({ ROLE: 'worker' }, t);
     api = httpClient(t.baseUrl);
+    ({ register, settled } = sagaApi(api));
     p = await new Participant().start();
   });
   afterAll(async () => {
@@ -38,17 +41,7 @@ describe('Inspecting sagas (SPEC §4)', () => {
     };
   }
 
-  async function register(name: string, steps: unknown[], extra: Record<string, unknown> = {}) {
-    const res = await api.post('/v1/definitions', { name, steps, ...extra });
-    expect([200, 201]).toContain(res.status);
-  }
 
-  async function settled(id: string) {
-    return waitFor(`saga ${id} to settle`, async () => {
-      const res = await api.get(`/v1/sagas/${id}`);
-      return isSettled(res.body.status) ? res.body : undefined;
-    });
-  }
 
   /** Counts saga reads on the API instance. */
   function countReads(): { count: number; restore(): void } {

@@ -1,6 +1,6 @@
-import { isSettled } from '../../src/engine/statuses.js';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
+import { sagaApi, type SagaApi } from '../support/saga-api.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -8,10 +8,14 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
   let t: TestApp;
   let api: HttpClient;
   let p: Participant;
+  let register: SagaApi['register'];
+  let settled: SagaApi['settled'];
+  let events: SagaApi['events'];
 
   beforeAll(async () => {
     t = await startTestApp();
     api = httpClient(t.baseUrl);
+    ({ register, settled, events } = sagaApi(api));
     p = await new Participant().start();
   });
   afterAll(async () => {
@@ -30,21 +34,8 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     };
   }
 
-  async function register(name: string, steps: unknown[], extra: Record<string, unknown> = {}) {
-    const res = await api.post('/v1/definitions', { name, steps, ...extra });
-    expect([200, 201]).toContain(res.status);
-  }
 
-  async function settled(id: string) {
-    return waitFor(`saga ${id} to settle`, async () => {
-      const res = await api.get(`/v1/sagas/${id}`);
-      return isSettled(res.body.status) ? res.body : undefined;
-    });
-  }
 
-  async function events(id: string) {
-    return (await api.get(`/v1/sagas/${id}/events`)).body.items as Array<{ seq: number; run: number; type: string; step: string | null; attempt: number | null; data: any }>;
-  }
 
   /** A switch the participant reads on each call: fail (with this status) until fixed. */
   function breakable(path: string, status = 500) {
@@ -201,6 +192,9 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     expect(unknownField.status).toBe(400);
     expect(unknownField.body.errors[0].path).toBe('force');
     expect((await api.post(`/v1/sagas/${paused.id}/replay`, { reason: 42 })).status).toBe(400);
+    const huge = await api.post(`/v1/sagas/${paused.id}/replay`, { input: { blob: 'x'.repeat(300 * 1024) } });
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors[0]).toMatchObject({ path: 'input', message: expect.stringContaining('256 KiB') });
     expect((await api.get(`/v1/sagas/${paused.id}`)).body.status).toBe('PAUSED');
   });
 
@@ -283,6 +277,10 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['dryRun', 'status']);
       expect((await api.post('/v1/sagas/replay', { input: {} })).status).toBe(400);
+      const notAList = await api.post('/v1/sagas/replay', { status: 'PAUSED' });
+      expect(notAList.status).toBe(400);
+      expect(notAList.body.errors[0].path).toBe('status');
+      expect((await api.post('/v1/sagas/replay', { limit: 10_001 })).status).toBe(400);
     });
   });
 });

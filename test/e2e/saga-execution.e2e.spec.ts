@@ -1,6 +1,6 @@
-import { isSettled } from '../../src/engine/statuses.js';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
+import { sagaApi, type SagaApi } from '../support/saga-api.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -9,10 +9,13 @@ describe('Saga execution (SPEC §2, §3)', () => {
   let t: TestApp;
   let api: HttpClient;
   let p: Participant;
+  let register: SagaApi['register'];
+  let settled: SagaApi['settled'];
 
   beforeAll(async () => {
     t = await startTestApp();
     api = httpClient(t.baseUrl);
+    ({ register, settled } = sagaApi(api));
     p = await new Participant().start();
   });
   afterAll(async () => {
@@ -31,18 +34,7 @@ describe('Saga execution (SPEC §2, §3)', () => {
     };
   }
 
-  async function register(name: string, steps: unknown[], extra: Record<string, unknown> = {}) {
-    const res = await api.post('/v1/definitions', { name, steps, ...extra });
-    expect([200, 201]).toContain(res.status);
-    return res.body;
-  }
 
-  async function settled(id: string) {
-    return waitFor(`saga ${id} to settle`, async () => {
-      const res = await api.get(`/v1/sagas/${id}`);
-      return isSettled(res.body.status) ? res.body : undefined;
-    });
-  }
 
   it('should run every step in order with the envelope and headers of SPEC §3, and complete', async () => {
     await register('happy', [step('reserve'), step('charge'), step('ship')]);

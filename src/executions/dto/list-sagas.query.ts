@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { toIntIfDecimal } from '../../common/query-int.js';
-import { DEFINITION_NAME_PATTERN } from '../../definitions/definition.model.js';
 import { SagaStatus } from '../../engine/statuses.js';
+import { SagaFilterFields } from './saga-filter.fields.js';
 
 export const SAGA_STATUSES = Object.values(SagaStatus);
 export const SAGA_PAGE_DEFAULT = 50;
@@ -14,7 +14,7 @@ const toList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.split(',').map((v) => v.trim()) : value;
 
 /** Filters of `GET /v1/sagas` (all optional, combined with AND); newest first. */
-export class ListSagasQuery {
+export class ListSagasQuery extends SagaFilterFields {
   /** One status, or several separated by commas (`RUNNING,PAUSED`). */
   @ApiPropertyOptional({ description: 'One status or several separated by commas', example: 'PAUSED,FAILED' })
   @IsOptional()
@@ -22,29 +22,11 @@ export class ListSagasQuery {
   @IsIn(SAGA_STATUSES, { each: true, message: `must be one or more of ${SAGA_STATUSES.join(', ')}, separated by commas` })
   status?: SagaStatus[];
 
-  @ApiPropertyOptional({ example: 'order-fulfilment' })
-  @IsOptional()
-  @Matches(DEFINITION_NAME_PATTERN, { message: 'must be a definition name' })
-  @IsString()
-  definition?: string;
-
   @ApiPropertyOptional({ example: 'order-42' })
   @IsOptional()
   @MaxLength(200)
   @IsString()
   correlationId?: string;
-
-  /** Created at or after this time (ISO 8601). */
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after', example: '2026-11-23T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 time such as 2026-11-23T10:00:00Z' })
-  createdFrom?: string;
-
-  /** Created before this time (ISO 8601). */
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created before', example: '2026-11-24T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 time such as 2026-11-23T10:00:00Z' })
-  createdTo?: string;
 
   /** Page size. @defaultValue 50 */
   @ApiPropertyOptional({ default: SAGA_PAGE_DEFAULT, minimum: 1, maximum: SAGA_PAGE_MAX })
