@@ -101,11 +101,13 @@ describe('Inspecting sagas (SPEC §4)', () => {
       await register('wait-post', [step('wp1'), step('wp2')]);
       await register('wait-pause', [step('wq1')], { onStepFailure: 'pause' });
       p.on('/wq1', () => ({ status: 422 }));
-      const done = await api.post('/v1/sagas?waitMs=10000', { definition: 'wait-post', input: { a: 1 } });
+      const started = Date.now();
+      const done = await api.post('/v1/sagas?waitMs=20000', { definition: 'wait-post', input: { a: 1 } });
       expect(done.status).toBe(202);
       expect(done.body).toMatchObject({ status: 'COMPLETED', results: { wp1: { ok: true, path: '/wp1' } } });
-      const paused = await api.post('/v1/sagas?waitMs=10000', { definition: 'wait-pause' });
+      const paused = await api.post('/v1/sagas?waitMs=20000', { definition: 'wait-pause' });
       expect(paused.body.status).toBe('PAUSED');
+      expect(Date.now() - started).toBeLessThan(10_000); // woken, not timed out
     });
 
     it('should still wake waiters after the listening connection was killed', async () => {
