@@ -1,5 +1,6 @@
-// Three projects: unit (pure logic, no I/O), integration and e2e (real
-// Postgres and Redis; every test file gets its own database and key prefix).
+// Four projects: unit (pure logic, no I/O), integration and e2e (real
+// Postgres and Redis; every test file gets its own database and key prefix),
+// and chaos (fault injection against its own Postgres and Redis).
 // NestJS 12 ships ES modules only, so Jest runs in its native ESM mode
 // (node --experimental-vm-modules; scripts/test.sh sets it).
 const base = {
@@ -20,5 +21,7 @@ export default {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'], slowTestThreshold: 30 },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'], slowTestThreshold: 30 },
+    // Fault injection with its own Postgres and Redis; scripts/test.sh runs it after the rest, alone.
+    { ...base, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'], slowTestThreshold: 600 },
   ],
 };

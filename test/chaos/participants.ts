@@ -1,0 +1,84 @@
+import { createServer, Server, ServerResponse } from 'node:http';
+
+/** What a saga's participants do, chosen per saga and carried in its input. */
+export type Plan =
+  | { kind: 'ok' }
+  /** The action of step `at` answers 422 (a permanent failure). */
+  | { kind: 'fail'; at: number }
+  /** The action of step `at` never answers (every attempt times out). */
+  | { kind: 'hang'; at: number }
+  /** The action of step `at` always answers 500 (retried until the budget is spent). */
+  | { kind: 'poison'; at: number };
+
+export interface Call {
+  sagaId: string;
+  run: number;
+  step: string;
+  phase: 'action' | 'compensation';
+  attempt: number;
+  key: string | undefined;
+  /** Definition version from the URL (`/v{n}/…`). */
+  urlVersion: number;
+  at: number;
+}
+
+/**
+ * A fleet of participants behind one HTTP server (paths `/v{version}/{step}/{phase}`):
+ * records every call under (sagaId, step, phase) and answers as the saga's
+ * plan says, after 0-`maxDelayMs` ms.
+ */
+export class RecordingParticipants {
+  readonly calls: Call[] = [];
+  private readonly hanging = new Set<ServerResponse>();
+  private server!: Server;
+  url = '';
+
+  constructor(private readonly maxDelayMs = 20) {}
+
+  async start(): Promise<this> {
+    this.server = createServer({ keepAlive: true }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const [, version, step, phase] = /^\/v(\d+)\/([^/]+)\/(action|compensation)$/.exec(req.url ?? '') ?? [];
+        const call: Call = {
+          sagaId: body.sagaId,
+          run: body.run,
+          step,
+          phase: phase as Call['phase'],
+          attempt: body.attempt,
+          key: req.headers['idempotency-key'] as string | undefined,
+          urlVersion: Number(version),
+          at: Date.now(),
+        };
+        this.calls.push(call);
+        const plan: Plan = body.input?.plan ?? { kind: 'ok' };
+        const index = Number(step.slice(1));
+        let status = 200;
+        if (phase === 'action' && plan.kind !== 'ok' && plan.at === index) {
+          if (plan.kind === 'hang') {
+            this.hanging.add(res);
+            res.on('close', () => this.hanging.delete(res));
+            return;
+          }
+          status = plan.kind === 'fail' ? 422 : 500;
+        }
+        setTimeout(() => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(status === 200 ? { step, phase, ok: true } : { error: `${plan.kind} at ${step}` }));
+        }, Math.floor(Math.random() * this.maxDelayMs));
+      });
+    });
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
