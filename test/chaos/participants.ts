@@ -8,7 +8,9 @@ export type Plan =
   /** The action of step `at` never answers (every attempt times out). */
   | { kind: 'hang'; at: number }
   /** The action of step `at` always answers 500 (retried until the budget is spent). */
-  | { kind: 'poison'; at: number };
+  | { kind: 'poison'; at: number }
+  /** The action of step `at` answers 200 after 300-600 ms (within its timeout). */
+  | { kind: 'slow'; at: number };
 
 export interface Call {
   sagaId: string;
@@ -56,7 +58,9 @@ export class RecordingParticipants {
         const plan: Plan = body.input?.plan ?? { kind: 'ok' };
         const index = Number(step.slice(1));
         let status = 200;
-        if (phase === 'action' && plan.kind !== 'ok' && plan.at === index) {
+        let delayMs = Math.floor(Math.random() * this.maxDelayMs);
+        if (phase === 'action' && plan.kind === 'slow' && plan.at === index) delayMs = 300 + Math.floor(Math.random() * 300);
+        else if (phase === 'action' && plan.kind !== 'ok' && plan.at === index) {
           if (plan.kind === 'hang') {
             this.hanging.add(res);
             res.on('close', () => this.hanging.delete(res));
@@ -67,7 +71,7 @@ export class RecordingParticipants {
         setTimeout(() => {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(status === 200 ? { step, phase, ok: true } : { error: `${plan.kind} at ${step}` }));
-        }, Math.floor(Math.random() * this.maxDelayMs));
+        }, delayMs);
       });
     });
     this.server.keepAliveTimeout = 60_000;

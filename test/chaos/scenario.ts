@@ -166,7 +166,8 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
     const plans: Plan[] = Array.from({ length: profile.sagas }, () => {
       const r = random();
       const at = Math.floor(random() * STEPS);
-      if (r < 0.75) return { kind: 'ok' };
+      if (r < 0.65) return { kind: 'ok' };
+      if (r < 0.75) return { kind: 'slow', at };
       if (r < 0.9) return { kind: 'fail', at };
       if (r < 0.95) return { kind: 'hang', at };
       return { kind: 'poison', at };
@@ -414,7 +415,8 @@ async function check(input: CheckInput): Promise<Report> {
     if (!saga) continue;
     const plan = accepted.get(id)?.plan ?? { kind: 'ok' as const };
     const own = (callsBySaga.get(id) ?? []).sort((a, b) => a.at - b.at);
-    const expected = plan.kind === 'ok' ? 'COMPLETED' : 'COMPENSATED';
+    const succeeds = plan.kind === 'ok' || plan.kind === 'slow';
+    const expected = succeeds ? 'COMPLETED' : 'COMPENSATED';
     if (TERMINAL.includes(saga.status) && saga.status !== expected) fail('wrong outcome', `${id} plan ${JSON.stringify(plan)} ended ${saga.status}`);
     const seen = new Map<string, number>();
     for (const c of own) {
@@ -443,7 +445,7 @@ async function check(input: CheckInput): Promise<Report> {
       else if (Math.max(...acts.map((a) => a.at)) > comp[0].at) fail('action call after its compensation began', `${id} ${step}`);
       if (Number(step.slice(1)) === WITHOUT_COMPENSATION) fail('compensation of a step without one', `${id} ${step}`);
     }
-    if (plan.kind !== 'ok') {
+    if (!succeeds) {
       // Every step before the failed one that has a compensation was compensated.
       for (let j = 0; j < plan.at; j++) {
         if (j !== WITHOUT_COMPENSATION && saga.status === 'COMPENSATED' && !compensations.has(`s${j}`)) fail('a completed step not compensated', `${id} s${j}`);
