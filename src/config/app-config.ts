@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { CRASH_POINT_NAMES } from '../common/crash-points.js';
 import { IsConnectionUrl } from './is-connection-url.js';
 
@@ -66,6 +66,27 @@ export class AppConfig {
   @Max(600_000)
   readonly reconcileIntervalMs: number;
 
+  /**
+   * Switches API-key authentication off: every request is allowed. Only for
+   * local experiments; the server warns at every start. @defaultValue false
+   */
+  @IsBoolean({ message: 'must be true or false' })
+  readonly authDisabled: boolean;
+
+  /**
+   * An admin key with every scope, to create the first keys (`POST /v1/keys`).
+   * At least 32 characters; compared as a hash, never logged. @defaultValue none
+   */
+  @ValidateIf((c: AppConfig) => c.bootstrapAdminKey !== '')
+  @Matches(/^[\x21-\x7e]{32,512}$/, { message: 'must be 32-512 printable characters (e.g. openssl rand -base64 48)' })
+  readonly bootstrapAdminKey: string;
+
+  /** Requests per minute allowed to one API key (429 with Retry-After beyond). @defaultValue 60000 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(10_000_000)
+  readonly rateLimitPerMinute: number;
+
   /** Test-only: crash points to arm (see common/crash-points.ts). @defaultValue none */
   @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N)` })
   readonly crashPoints: string[];
@@ -91,11 +112,14 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'MIGRATE_ON_START', key: 'migrateOnStart', kind: 'bool', def: 'false' },
   { env: 'DB_POOL_SIZE', key: 'dbPoolSize', kind: 'int', def: '10' },
   { env: 'RECONCILE_INTERVAL_MS', key: 'reconcileIntervalMs', kind: 'int', def: '5000' },
+  { env: 'AUTH_DISABLED', key: 'authDisabled', kind: 'bool', def: 'false' },
+  { env: 'BOOTSTRAP_ADMIN_KEY', key: 'bootstrapAdminKey', kind: 'string', def: '' },
+  { env: 'RATE_LIMIT_PER_MINUTE', key: 'rateLimitPerMinute', kind: 'int', def: '60000' },
   { env: 'CRASH_POINTS', key: 'crashPoints', kind: 'list', def: '' },
 ];
 
 /** Variables whose values may hold credentials: never echoed in errors or logs. */
-const SECRET_BEARING = new Set(['DATABASE_URL', 'REDIS_URL']);
+const SECRET_BEARING = new Set(['DATABASE_URL', 'REDIS_URL', 'BOOTSTRAP_ADMIN_KEY']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -31,6 +31,10 @@ const HTTP: Record<ErrorCode, { status: number; title: string }> = {
   SAGA_NOT_FOUND: { status: 404, title: 'Saga not found' },
   SAGA_STATE_CONFLICT: { status: 409, title: 'Not allowed in this saga status' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused' },
+  UNAUTHENTICATED: { status: 401, title: 'Unauthenticated' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
   NOT_READY: { status: 503, title: 'Not ready' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   INTERNAL: { status: 500, title: 'Internal server error' },
@@ -64,6 +68,9 @@ const FASTIFY_DETAIL: Partial<Record<ErrorCode, string>> = {
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   400: ErrorCode.VALIDATION_FAILED,
+  401: ErrorCode.UNAUTHENTICATED,
+  403: ErrorCode.FORBIDDEN,
+  429: ErrorCode.RATE_LIMITED,
   404: ErrorCode.ROUTE_NOT_FOUND,
   405: ErrorCode.METHOD_NOT_ALLOWED,
   413: ErrorCode.PAYLOAD_TOO_LARGE,

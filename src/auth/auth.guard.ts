@@ -1,0 +1,62 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ErrorCode } from '../common/app-error.js';
+import { AppConfig } from '../config/app-config.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { Principal, PUBLIC_KEY, Scope, SCOPE_KEY, SCOPES } from './scopes.js';
+
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+const AUTH_DISABLED: Principal = { id: 'auth-disabled', name: 'auth-disabled', scopes: SCOPES };
+
+/** The key of a request: `Authorization: Bearer <key>`, else `X-API-Key: <key>`. */
+export function presentedKey(request: FastifyRequest): string | null {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match ? match[1] : null;
+  }
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header.length > 0 ? header : null;
+}
+
+/**
+ * Every route needs the scope it declares with @RequireScope, or is @Public.
+ * A route that declares neither is refused, so a forgotten declaration fails
+ * closed. 401 without a valid key, 403 without the scope.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeysService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, targets);
+    if (this.config.authDisabled) {
+      request.principal = AUTH_DISABLED;
+      return true;
+    }
+    const key = presentedKey(request);
+    const principal = key ? await this.keys.verify(key) : null;
+    if (!principal) {
+      void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+      throw new AppError(
+        ErrorCode.UNAUTHENTICATED,
+        key ? 'The API key is unknown, expired or revoked.' : 'Send an API key: Authorization: Bearer <key> (or X-API-Key).',
+      );
+    }
+    request.principal = principal;
+    if (!scope) throw new AppError(ErrorCode.FORBIDDEN, 'This endpoint declares no scope, so no key may call it.');
+    if (!principal.scopes.includes(scope)) {
+      throw new AppError(ErrorCode.FORBIDDEN, `This API key lacks the scope "${scope}".`, { requiredScope: scope });
+    }
+    return true;
+  }
+}
