@@ -1,12 +1,16 @@
 // Helpers shared by the benchmarks: a keep-alive JSON client of the server
 // under test, and database URLs and admin statements.
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import pg from 'pg';
 
 export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/saga';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A JSON client of `baseUrl` over keep-alive connections: `call(method, path, body?)` → `{ status, body }`. */
+/** The bootstrap admin key the benchmarks start their server with (BOOTSTRAP_ADMIN_KEY), new each run. */
+export const BENCH_ADMIN_KEY = randomBytes(36).toString('base64url');
+
+/** A JSON client of `baseUrl` over keep-alive connections, as the bench admin: `call(method, path, body?)` → `{ status, body }`. */
 export function jsonClient(baseUrl, maxSockets = 256) {
   const agent = new Agent({ keepAlive: true, maxSockets });
   const call = (method, urlPath, body) =>
@@ -14,7 +18,14 @@ export function jsonClient(baseUrl, maxSockets = 256) {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
         `${baseUrl}${urlPath}`,
-        { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${BENCH_ADMIN_KEY}`,
+            ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          },
+        },
         (res) => {
           const chunks = [];
           res.on('data', (c) => chunks.push(c));

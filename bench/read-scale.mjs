@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { admin, BASE_DATABASE_URL, jsonClient, REDIS_URL, withClient, withDatabase } from './lib.mjs';
+import { admin, BASE_DATABASE_URL, BENCH_ADMIN_KEY, jsonClient, REDIS_URL, withClient, withDatabase } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = (k, d) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
@@ -121,7 +121,7 @@ async function main() {
   http = jsonClient(baseUrl, 4);
   let out = '';
   const child = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
-    env: { ...process.env, DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: `bench_${suffix}`, PORT: String(port), HOST: '127.0.0.1', ROLE: 'api', MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: `bench_${suffix}`, PORT: String(port), HOST: '127.0.0.1', ROLE: 'api', MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d) => (out = (out + d).slice(-4000)));

@@ -24,7 +24,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { admin, BASE_DATABASE_URL, jsonClient, REDIS_URL, withDatabase } from './lib.mjs';
+import { admin, BASE_DATABASE_URL, BENCH_ADMIN_KEY, jsonClient, REDIS_URL, withDatabase } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = (k, d) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
@@ -197,6 +197,7 @@ async function main() {
       HOST: '127.0.0.1',
       ROLE: process.env.SERVER_ROLE ?? 'all',
       MIGRATE_ON_START: 'true',
+      BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

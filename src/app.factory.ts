@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import { AppConfig, LogLevel } from './config/app-config.js';
 import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
 import { setUpOpenApi } from './http/openapi.js';
+import { setUpRateLimit } from './http/rate-limit.js';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -23,6 +24,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     { logger: NEST_LEVELS[config.logLevel], abortOnError: false },
   );
   setUpHttp(app);
-  if (config.servesApi) setUpOpenApi(app);
+  if (config.servesApi) {
+    const closeRateLimit = await setUpRateLimit(app, config);
+    app.getHttpAdapter().getInstance().addHook('onClose', closeRateLimit);
+    setUpOpenApi(app);
+  }
   return app;
 }

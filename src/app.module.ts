@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
@@ -14,7 +15,7 @@ import { WorkersModule } from './workers/workers.module.js';
 export class AppModule {
   static forConfig(config: AppConfig): DynamicModule {
     const roleModules: Type[] = [];
-    if (config.servesApi) roleModules.push(DefinitionsApiModule, ExecutionsApiModule);
+    if (config.servesApi) roleModules.push(AuthModule, DefinitionsApiModule, ExecutionsApiModule);
     if (config.runsWorkers) roleModules.push(WorkersModule);
     return {
       module: AppModule,

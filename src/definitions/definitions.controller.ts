@@ -1,6 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AuditLog } from '../auth/audit.js';
+import { CurrentPrincipal } from '../auth/principal.decorator.js';
+import { RequireScope, type Principal } from '../auth/scopes.js';
 import { AppError } from '../common/app-error.js';
 import { ApiProblems } from '../http/openapi.js';
 import { DefinitionPageSchema, DefinitionSchema, DefinitionVersionsSchema } from './definition.schemas.js';
@@ -13,18 +16,29 @@ import { ListDefinitionsQuery } from './dto/list-definitions.query.js';
 const NAME = { name: 'name', description: 'Definition name', example: 'order-fulfilment' };
 
 @ApiTags('definitions')
+@ApiBearerAuth()
+@ApiProblems(401, 403, 429)
 @Controller('v1/definitions')
 export class DefinitionsController {
-  constructor(private readonly definitions: DefinitionsService) {}
+  constructor(
+    private readonly definitions: DefinitionsService,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** 201 with a new version; 200 with the latest version when the body is identical to it. */
   @Post()
+  @RequireScope('definitions:write')
   @ApiOperation({ summary: 'Register a definition (a new version of its name)', description: 'An identical body to the latest version answers 200 with it; anything else is a new version (201).' })
   @ApiCreatedResponse({ type: DefinitionSchema, description: 'A new version' })
   @ApiOkResponse({ type: DefinitionSchema, description: 'Identical to the latest version' })
   @ApiProblems(400, 413, 415, 503)
-  async create(@Body() body: CreateDefinitionDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DefinitionView> {
+  async create(
+    @Body() body: CreateDefinitionDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() by: Principal,
+  ): Promise<DefinitionView> {
     const { definition, created } = await this.definitions.register(body);
+    if (created) await this.audit.record(by.name, 'definition.register', `${definition.name}@${definition.version}`);
     void reply
       .status(created ? 201 : 200)
       .header('location', `/v1/definitions/${definition.name}/versions/${definition.version}`);
@@ -32,6 +46,7 @@ export class DefinitionsController {
   }
 
   @Get()
+  @RequireScope('definitions:read')
   @ApiOperation({ summary: 'The latest version of every definition, by name' })
   @ApiOkResponse({ type: DefinitionPageSchema })
   @ApiProblems(400, 503)
@@ -45,6 +60,7 @@ export class DefinitionsController {
   }
 
   @Get(':name')
+  @RequireScope('definitions:read')
   @ApiOperation({ summary: 'The latest version of a definition' })
   @ApiParam(NAME)
   @ApiOkResponse({ type: DefinitionSchema })
@@ -54,6 +70,7 @@ export class DefinitionsController {
   }
 
   @Get(':name/versions')
+  @RequireScope('definitions:read')
   @ApiOperation({ summary: 'Every version of a definition, oldest first' })
   @ApiParam(NAME)
   @ApiOkResponse({ type: DefinitionVersionsSchema })
@@ -63,6 +80,7 @@ export class DefinitionsController {
   }
 
   @Get(':name/versions/:version')
+  @RequireScope('definitions:read')
   @ApiOperation({ summary: 'One version of a definition' })
   @ApiParam(NAME)
   @ApiParam({ name: 'version', example: 2 })
@@ -78,11 +96,14 @@ export class DefinitionsController {
   /** Disables the name (new triggers get 409); running sagas finish normally. */
   @Delete(':name')
   @HttpCode(200)
+  @RequireScope('definitions:write')
   @ApiOperation({ summary: 'Disable a definition', description: 'New triggers get 409; running sagas finish. Registering it again enables it.' })
   @ApiParam(NAME)
   @ApiOkResponse({ type: DefinitionSchema })
   @ApiProblems(404, 503)
-  disable(@Param('name') name: string): Promise<DefinitionView> {
-    return this.definitions.disable(name);
+  async disable(@Param('name') name: string, @CurrentPrincipal() by: Principal): Promise<DefinitionView> {
+    const definition = await this.definitions.disable(name);
+    await this.audit.record(by.name, 'definition.disable', name);
+    return definition;
   }
 }

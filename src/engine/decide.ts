@@ -45,7 +45,7 @@ export function decide(ctx: DecideContext, input: EngineInput): Decision {
           : compensationFailed(ctx, input.failure);
     }
     case 'cancel':
-      return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled);
+      return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled, { by: input.by ?? null });
     case 'deadline':
       return stop(ctx, { code: SagaErrorCode.SAGA_TIMEOUT, message: 'The saga passed its deadline.' }, EventType.SagaTimedOut);
     case 'replay':
@@ -212,7 +212,7 @@ function compensationFailed(ctx: DecideContext, failure: AttemptFailure): Decisi
 }
 
 /** Cancel and deadline: compensate now, or once the outstanding forward attempt has ended. */
-function stop(ctx: DecideContext, reason: SagaError, eventType: EventType): Decision {
+function stop(ctx: DecideContext, reason: SagaError, eventType: EventType, extra: Record<string, unknown> = {}): Decision {
   const { saga } = ctx;
   const b = new Builder(ctx);
   if (saga.status === SagaStatus.RUNNING && saga.awaiting) {
@@ -221,11 +221,11 @@ function stop(ctx: DecideContext, reason: SagaError, eventType: EventType): Deci
     b.saga.status = SagaStatus.COMPENSATING;
     b.saga.stopRequested = reason;
     b.saga.error = reason;
-    b.event(eventType, { data: { error: reason, waitingFor: spec(ctx, saga.cursor).name } });
+    b.event(eventType, { data: { error: reason, ...extra, waitingFor: spec(ctx, saga.cursor).name } });
     return b.done();
   }
   if (saga.status === SagaStatus.PAUSED) {
-    b.event(eventType, { data: { error: reason } });
+    b.event(eventType, { data: { error: reason, ...extra } });
     const failed = saga.steps[saga.cursor];
     beginCompensation(b, saga.cursor, reason, {}, { [saga.cursor]: failed.lastAttemptTimedOut });
     return b.done();

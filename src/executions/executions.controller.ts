@@ -1,5 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AuditLog } from '../auth/audit.js';
+import { CurrentPrincipal } from '../auth/principal.decorator.js';
+import { RequireScope, type Principal } from '../auth/scopes.js';
 import { AppError } from '../common/app-error.js';
 import { ApiProblems } from '../http/openapi.js';
 import { fieldError } from '../common/field-error.js';
@@ -27,17 +30,21 @@ const WAIT_MS = {
 };
 
 @ApiTags('sagas')
+@ApiBearerAuth()
+@ApiProblems(401, 403, 429)
 @Controller('v1/sagas')
 export class ExecutionsController {
   constructor(
     private readonly executions: ExecutionsService,
     private readonly queries: SagaQueriesService,
     private readonly sagas: SagaRepository,
+    private readonly audit: AuditLog,
   ) {}
 
   /** 202: the saga is stored and its first step dispatched; with `waitMs`, answers once it settles or the time is up. */
   @Post()
   @HttpCode(202)
+  @RequireScope('sagas:write')
   @ApiOperation({ summary: 'Start a saga', description: 'Durable once 202 is returned. The same Idempotency-Key and body return the same saga.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable ASCII characters', example: '7d3c9a1e-order-42' })
   @ApiQuery(WAIT_MS)
@@ -58,6 +65,7 @@ export class ExecutionsController {
 
   /** Newest first; filters combine with AND; `nextCursor` continues the list. */
   @Get()
+  @RequireScope('sagas:read')
   @ApiOperation({ summary: 'List sagas, newest first', description: 'Filters combine with AND; keyset pagination with `cursor` stays stable while sagas are added.' })
   @ApiOkResponse({ type: SagaPageSchema })
   @ApiProblems(400, 503)
@@ -75,26 +83,32 @@ export class ExecutionsController {
   /** Replays every PAUSED, FAILED or COMPENSATED saga that matches (SPEC §5), or with `dryRun` reports which would be. */
   @Post('replay')
   @HttpCode(200)
+  @RequireScope('sagas:replay')
   @ApiOperation({ summary: 'Replay every matching saga', description: 'PAUSED, FAILED and COMPENSATED sagas matching the filter, newest first, in batches; `dryRun` changes nothing.' })
   @ApiOkResponse({ type: BulkReplayReportSchema })
   @ApiProblems(400, 503)
-  async bulkReplay(@Body() body: BulkReplayDto): Promise<BulkReplayReport> {
+  async bulkReplay(@Body() body: BulkReplayDto, @CurrentPrincipal() by: Principal): Promise<BulkReplayReport> {
     const filter = {
       statuses: body.status?.length ? body.status : [...REPLAYABLE_STATUSES],
       definition: body.definition,
       createdFrom: body.createdFrom ? new Date(body.createdFrom) : undefined,
       createdTo: body.createdTo ? new Date(body.createdTo) : undefined,
     };
-    return this.executions.bulkReplay(filter, {
+    const report = await this.executions.bulkReplay(filter, {
       dryRun: body.dryRun ?? false,
       reason: body.reason ?? null,
-      by: null,
+      by: by.name,
       limit: body.limit ?? BULK_REPLAY_DEFAULT_LIMIT,
     });
+    if (!report.dryRun) {
+      await this.audit.record(by.name, 'sagas.bulk-replay', JSON.stringify(filter), { reason: body.reason ?? null, replayed: report.replayed, skipped: report.skipped });
+    }
+    return report;
   }
 
   /** With `waitMs`, answers once the saga is settled (terminal, PAUSED or FAILED) or the time is up. */
   @Get(':id')
+  @RequireScope('sagas:read')
   @ApiOperation({ summary: 'A saga with every step (SPEC §4)' })
   @ApiParam(SAGA_ID)
   @ApiQuery(WAIT_MS)
@@ -107,6 +121,7 @@ export class ExecutionsController {
 
   /** The append-only history of every run, in order; `after` is the last seq already seen. */
   @Get(':id/events')
+  @RequireScope('sagas:read')
   @ApiOperation({ summary: 'The history of every run, in order' })
   @ApiParam(SAGA_ID)
   @ApiQuery({ name: 'after', required: false, description: 'The last seq already seen (`nextCursor`)', example: 0 })
@@ -129,17 +144,21 @@ export class ExecutionsController {
   /** RUNNING and PAUSED sagas compensate (error.code CANCELLED); 409 otherwise. */
   @Post(':id/cancel')
   @HttpCode(202)
+  @RequireScope('sagas:write')
   @ApiOperation({ summary: 'Cancel a RUNNING or PAUSED saga', description: 'It compensates with error.code CANCELLED (a RUNNING one once its step in flight ends).' })
   @ApiParam(SAGA_ID)
   @ApiAcceptedResponse({ type: SagaSchema })
   @ApiProblems(404, 409, 503)
-  async cancel(@Param('id') id: string): Promise<SagaView> {
-    return toSagaView(await this.executions.cancel(id));
+  async cancel(@Param('id') id: string, @CurrentPrincipal() by: Principal): Promise<SagaView> {
+    const saga = await this.executions.cancel(id, by.name);
+    await this.audit.record(by.name, 'saga.cancel', id);
+    return toSagaView(saga);
   }
 
   /** SPEC §5: PAUSED and FAILED resume, COMPENSATED starts a new run; 409 otherwise or when another replay won. */
   @Post(':id/replay')
   @HttpCode(202)
+  @RequireScope('sagas:replay')
   @ApiOperation({
     summary: 'Replay a PAUSED, FAILED or COMPENSATED saga (SPEC §5)',
     description: 'PAUSED: the failed step again, fresh budget. FAILED: the failed compensation again, then on in reverse. COMPENSATED: a new run. Of concurrent replays one wins; the others get 409.',
@@ -147,8 +166,10 @@ export class ExecutionsController {
   @ApiParam(SAGA_ID)
   @ApiAcceptedResponse({ type: SagaSchema })
   @ApiProblems(400, 404, 409, 503)
-  async replay(@Param('id') id: string, @Body() body: ReplaySagaDto): Promise<SagaView> {
-    return toSagaView(await this.executions.replay(id, { input: body.input, reason: body.reason ?? null, by: null }));
+  async replay(@Param('id') id: string, @Body() body: ReplaySagaDto, @CurrentPrincipal() by: Principal): Promise<SagaView> {
+    const saga = await this.executions.replay(id, { input: body.input, reason: body.reason ?? null, by: by.name });
+    await this.audit.record(by.name, 'saga.replay', id, { reason: body.reason ?? null, run: saga.run, newInput: body.input !== undefined });
+    return toSagaView(saga);
   }
 }
 

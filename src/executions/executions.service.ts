@@ -166,9 +166,9 @@ export class ExecutionsService {
   }
 
   /** POST /cancel: RUNNING and PAUSED sagas compensate; any other status is a 409. */
-  async cancel(id: string): Promise<SagaRecord> {
+  async cancel(id: string, by: string | null = null): Promise<SagaRecord> {
     await this.get(id);
-    const { outcome, reason } = await this.apply(id, { type: 'cancel' });
+    const { outcome, reason } = await this.apply(id, { type: 'cancel', by });
     if (outcome === 'rejected') throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot cancel: ${reason}.`, { sagaId: id });
     return this.get(id);
   }

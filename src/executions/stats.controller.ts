@@ -1,10 +1,14 @@
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/scopes.js';
 import { ApiProblems } from '../http/openapi.js';
 import { StatsSchema } from './saga.schemas.js';
 import { Controller, Get } from '@nestjs/common';
 import { SagaQueriesService, type SagaStats } from './saga-queries.service.js';
 
 @ApiTags('sagas')
+@ApiBearerAuth()
+@RequireScope('sagas:read')
+@ApiProblems(401, 403, 429)
 @Controller('v1/stats')
 export class StatsController {
   constructor(private readonly queries: SagaQueriesService) {}

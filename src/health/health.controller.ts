@@ -1,6 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/scopes.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { ApiProblems } from '../http/openapi.js';
 import { RedisConnection } from '../redis/redis.module.js';
@@ -9,6 +10,7 @@ import { RedisConnection } from '../redis/redis.module.js';
 const CHECK_TIMEOUT_MS = 1_500;
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

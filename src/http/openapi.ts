@@ -6,6 +6,9 @@ import { ProblemSchema } from './problem.schema.js';
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (VALIDATION_FAILED lists every field; MALFORMED_JSON)',
+  401: 'No valid API key (UNAUTHENTICATED)',
+  403: 'The key lacks the scope this endpoint needs (FORBIDDEN)',
+  429: 'Over the per-key rate limit (RATE_LIMITED); see Retry-After',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body over 1 MiB',
@@ -38,7 +41,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setVersion('1')
     .addTag('definitions', 'Versioned saga definitions')
     .addTag('sagas', 'Executions: trigger, inspect, wait, cancel, replay')
+    .addTag('keys', 'API keys and the audit trail (scope keys:admin)')
     .addTag('health', 'Liveness and readiness')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer sk_…' })
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { TEST_ADMIN_KEY } from '../support/api-key.js';
 import { Fleet, RSS_MIN_LIFE_S, type Role } from './fleet.js';
 import { RecordingParticipants, type Call, type Plan } from './participants.js';
 import { startChaosPostgres, startChaosRedis, type ChaosPostgres, type ChaosRedis } from './services.js';
@@ -140,7 +141,7 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
       if (!base) throw new Error('no API process is up');
       const res = await fetch(base + path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
@@ -279,7 +280,10 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
                 else if (res.status !== 503) api500.push(`during the Postgres outage: POST /v1/sagas answered ${res.status}`);
                 const base = pick();
                 if (base) {
-                  const get = await fetch(`${base}/v1/sagas/00000000-0000-4000-8000-000000000000`, { signal: AbortSignal.timeout(5_000) });
+                  const get = await fetch(`${base}/v1/sagas/00000000-0000-4000-8000-000000000000`, {
+                    headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+                    signal: AbortSignal.timeout(5_000),
+                  });
                   if (get.status !== 503) api500.push(`during the Postgres outage: GET /v1/sagas/{id} answered ${get.status}`);
                   if (!(get.headers.get('content-type') ?? '').includes('application/problem+json')) api500.push('during the Postgres outage: an answer that is not problem+json');
                 }

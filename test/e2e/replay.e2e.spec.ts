@@ -68,7 +68,7 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     expect(new Set(pa2Calls.map((c) => c.headers['idempotency-key']))).toEqual(new Set([`${saga.id}:1:pa2:action`]));
     expect(callsOf(saga.id, '/pa1')).toHaveLength(1);
     const replayEvent = (await events(saga.id)).find((e) => e.type === 'SagaReplayed');
-    expect(replayEvent).toMatchObject({ run: 1, data: { fromStatus: 'PAUSED', reason: 'card service fixed', by: null, step: 'pa2' } });
+    expect(replayEvent).toMatchObject({ run: 1, data: { fromStatus: 'PAUSED', reason: 'card service fixed', by: 'bootstrap', step: 'pa2' } });
   });
 
   it('should pause again when the replayed step fails through its fresh budget', async () => {

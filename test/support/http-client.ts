@@ -1,18 +1,24 @@
+import { TEST_ADMIN_KEY } from './api-key.js';
+
 export interface HttpResult<T = any> {
   status: number;
   headers: Headers;
   body: T;
 }
 
-/** A small JSON client for the server under test (real HTTP, no injection). */
-export function httpClient(baseUrl: string) {
+/**
+ * A small JSON client for the server under test (real HTTP, no injection).
+ * It sends `key` as a bearer token: the test servers' bootstrap admin key
+ * unless told otherwise; null sends none.
+ */
+export function httpClient(baseUrl: string, key: string | null = TEST_ADMIN_KEY) {
   async function request<T = any>(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<HttpResult<T>> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
+import { TEST_ADMIN_KEY } from './api-key.js';
 import { createTestDatabase, TestDatabase } from './test-database.js';
 import { BASE_REDIS_URL, createTestRedisPrefix } from './test-redis.js';
 
@@ -31,6 +32,7 @@ export async function startTestApp(env: Record<string, string> = {}, shareWith?:
     HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
     DB_POOL_SIZE: '5',
+    BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
     ...env,
   });
   const listen = async () => {

@@ -15,6 +15,9 @@ describe(loadConfig.name, () => {
       migrateOnStart: false,
       dbPoolSize: 10,
       reconcileIntervalMs: 5000,
+      authDisabled: false,
+      bootstrapAdminKey: '',
+      rateLimitPerMinute: 60000,
       crashPoints: [],
     });
     expect(config.servesApi && config.runsWorkers).toBe(true);
@@ -37,6 +40,11 @@ describe(loadConfig.name, () => {
     expect(config.runsWorkers).toBe(true);
   });
 
+  it('should never repeat the bootstrap admin key in an error', () => {
+    expect(() => loadConfig({ BOOTSTRAP_ADMIN_KEY: 'short-secret-value' })).toThrow(/^Invalid configuration: BOOTSTRAP_ADMIN_KEY must be 32-512/);
+    expect(() => loadConfig({ BOOTSTRAP_ADMIN_KEY: 'short-secret-value' })).not.toThrow(/short-secret-value/);
+  });
+
   it('should treat an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
@@ -49,6 +57,9 @@ describe(loadConfig.name, () => {
     ['DATABASE_URL', 'not a url'],
     ['DATABASE_URL', 'redis://127.0.0.1:6379'],
     ['CRASH_POINTS', 'nowhere'],
+    ['AUTH_DISABLED', 'yes please'],
+    ['BOOTSTRAP_ADMIN_KEY', 'too-short'],
+    ['RATE_LIMIT_PER_MINUTE', '0'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));

@@ -30,9 +30,10 @@ describe(toProblem.name, () => {
   });
 
   it('should keep the status of any other framework 4xx instead of answering 500', () => {
-    const { problem, unexpected } = toProblem(new HttpException('slow down', 429));
+    const { problem, unexpected } = toProblem(new HttpException('a teapot', 418));
     expect(unexpected).toBe(false);
-    expect(problem).toMatchObject({ status: 429, code: 'REQUEST_REJECTED', detail: 'slow down' });
+    expect(problem).toMatchObject({ status: 418, code: 'REQUEST_REJECTED', detail: 'a teapot' });
+    expect(toProblem(new HttpException('slow down', 429)).problem).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
   });
 
   it('should map an unreachable database to 503, not 500', () => {

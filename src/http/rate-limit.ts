@@ -1,0 +1,55 @@
+import rateLimit from '@fastify/rate-limit';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { presentedKey } from '../auth/auth.guard.js';
+import { AppError, ErrorCode } from '../common/app-error.js';
+import type { AppConfig } from '../config/app-config.js';
+
+/** Not counted: health checks and the API documentation. */
+const UNLIMITED = /^\/(health|docs)(\/|$|\?)/;
+
+/** Whom a request is counted against: the API key it presents (as a hash), else its address. */
+function tracker(request: FastifyRequest): string {
+  const key = presentedKey(request);
+  return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
+}
+
+/**
+ * Per-key rate limit (`RATE_LIMIT_PER_MINUTE`) with @fastify/rate-limit,
+ * counted in Redis so every instance shares one budget per key. It runs
+ * before authentication, so floods of bad keys are limited too. When Redis
+ * does not answer, requests are let through rather than refused (the API
+ * must stay usable; Postgres is the store that matters).
+ * Returns a function that closes its Redis connection.
+ */
+export async function setUpRateLimit(app: NestFastifyApplication, config: AppConfig): Promise<() => Promise<void>> {
+  const redis = new Redis(config.redisUrl, {
+    // Fail fast instead of queueing while Redis is away: the limit is skipped, the request goes on.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    lazyConnect: true,
+  });
+  redis.on('error', () => undefined);
+  // Counted from the first request when Redis is up; if it is not (bounded by connectTimeout), limits start once it is.
+  await redis.connect().catch(() => undefined);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    redis,
+    nameSpace: `${config.redisPrefix}:rate-limit:`,
+    skipOnError: true,
+    keyGenerator: tracker,
+    allowList: (request) => UNLIMITED.test(request.url),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(ErrorCode.RATE_LIMITED, `Over the limit of ${context.max} requests per minute for this API key; retry in ${Math.ceil(context.ttl / 1000)} s.`, {
+        retryAfterSeconds: Math.ceil(context.ttl / 1000),
+      }),
+  });
+  return async () => {
+    redis.disconnect();
+  };
+}
