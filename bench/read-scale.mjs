@@ -121,7 +121,7 @@ async function main() {
   http = jsonClient(baseUrl, 4);
   let out = '';
   const child = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
-    env: { ...process.env, DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: `bench_${suffix}`, PORT: String(port), HOST: '127.0.0.1', ROLE: 'api', MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY },
+    env: { ...process.env, DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: `bench_${suffix}`, PORT: String(port), HOST: '127.0.0.1', ROLE: 'api', MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY, PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d) => (out = (out + d).slice(-4000)));

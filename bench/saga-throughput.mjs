@@ -197,7 +197,7 @@ async function main() {
       HOST: '127.0.0.1',
       ROLE: process.env.SERVER_ROLE ?? 'all',
       MIGRATE_ON_START: 'true',
-      BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY,
+      BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY, PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

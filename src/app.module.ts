@@ -7,6 +7,7 @@ import { dataSourceOptions } from './database/data-source-options.js';
 import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
 import { ExecutionsApiModule } from './executions/executions-api.module.js';
 import { HealthModule } from './health/health.module.js';
+import { OutboundModule } from './outbound/outbound.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WorkersModule } from './workers/workers.module.js';
 
@@ -23,6 +24,7 @@ export class AppModule {
         ConfigModule.forConfig(config),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 5, retryDelay: 1_000 }),
         RedisModule,
+        OutboundModule,
         HealthModule,
         ...roleModules,
       ],

@@ -87,6 +87,26 @@ export class AppConfig {
   @Max(10_000_000)
   readonly rateLimitPerMinute: number;
 
+  /**
+   * Hosts participant URLs may name: exact names, `*.suffix` wildcards, IP
+   * addresses or CIDR ranges. Empty: any host (addresses are still checked).
+   * @defaultValue empty
+   */
+  @Matches(/^[A-Za-z0-9*.:\/\[\]-]{1,255}$/, { each: true, message: 'must be comma-separated host names, *.suffix patterns, IPs or CIDR ranges' })
+  readonly participantAllowedHosts: string[];
+
+  /**
+   * Non-public address ranges (CIDR) participants may be reached at. Loopback,
+   * private, link-local and other non-public addresses are refused unless
+   * inside one of these, at definition time and on every call. @defaultValue empty
+   */
+  @Matches(/^[0-9A-Fa-f.:]+\/\d{1,3}$/, { each: true, message: 'must be comma-separated CIDR ranges such as 10.0.0.0/8' })
+  readonly participantAllowedNetworks: string[];
+
+  /** URL schemes participants may use. @defaultValue https,http */
+  @IsIn(['http', 'https'], { each: true, message: 'must list only http and https' })
+  readonly participantSchemes: string[];
+
   /** Test-only: crash points to arm (see common/crash-points.ts). @defaultValue none */
   @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N)` })
   readonly crashPoints: string[];
@@ -115,6 +135,9 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'AUTH_DISABLED', key: 'authDisabled', kind: 'bool', def: 'false' },
   { env: 'BOOTSTRAP_ADMIN_KEY', key: 'bootstrapAdminKey', kind: 'string', def: '' },
   { env: 'RATE_LIMIT_PER_MINUTE', key: 'rateLimitPerMinute', kind: 'int', def: '60000' },
+  { env: 'PARTICIPANT_ALLOWED_HOSTS', key: 'participantAllowedHosts', kind: 'list', def: '' },
+  { env: 'PARTICIPANT_ALLOWED_NETWORKS', key: 'participantAllowedNetworks', kind: 'list', def: '' },
+  { env: 'PARTICIPANT_SCHEMES', key: 'participantSchemes', kind: 'list', def: 'https,http' },
   { env: 'CRASH_POINTS', key: 'crashPoints', kind: 'list', def: '' },
 ];
 

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppError, ErrorCode } from '../common/app-error.js';
+import { AppError, ErrorCode, type FieldError } from '../common/app-error.js';
+import { fieldError } from '../common/field-error.js';
+import { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { isUniqueViolation } from '../database/database-errors.js';
-import { DEFINITION_NAME_PATTERN } from './definition.model.js';
+import { DEFINITION_NAME_PATTERN, type DefinitionSpec } from './definition.model.js';
 import { DefinitionView, toDefinitionView } from './definition.view.js';
 import { DefinitionsRepository } from './definitions.repository.js';
 import type { CreateDefinitionDto } from './dto/create-definition.dto.js';
@@ -14,11 +16,15 @@ const REGISTER_ATTEMPTS = 3;
 export class DefinitionsService {
   private readonly logger = new Logger(DefinitionsService.name);
 
-  constructor(private readonly repository: DefinitionsRepository) {}
+  constructor(
+    private readonly repository: DefinitionsRepository,
+    private readonly outbound: OutboundPolicy,
+  ) {}
 
   /** Stores a new version, or returns the latest when identical (`created: false`). */
   async register(dto: CreateDefinitionDto): Promise<{ definition: DefinitionView; created: boolean }> {
     const spec = normalizeDefinition(dto);
+    await this.checkParticipantUrls(spec);
     const hash = hashDefinition(spec);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -33,6 +39,20 @@ export class DefinitionsService {
         }
       }
     }
+  }
+
+  /** The SSRF guard at definition time: every HTTP URL's scheme, host and (when it resolves) addresses. */
+  private async checkParticipantUrls(spec: DefinitionSpec): Promise<void> {
+    const checks = spec.steps.flatMap((step, i) =>
+      (['action', 'compensation'] as const).map(async (phase) => {
+        const action = step[phase];
+        if (!action || action.type !== 'http') return null;
+        const refused = await this.outbound.checkUrlResolving(action.url);
+        return refused ? fieldError(['steps', i, phase, 'url'], refused) : null;
+      }),
+    );
+    const errors = (await Promise.all(checks)).filter((e): e is FieldError => e !== null);
+    if (errors.length > 0) throw AppError.validation(errors, 'A participant URL is not allowed.');
   }
 
   async latest(name: string): Promise<DefinitionView> {

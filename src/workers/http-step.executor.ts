@@ -3,6 +3,9 @@ import type { HttpAction } from '../definitions/definition.model.js';
 import type { AttemptFailure } from '../engine/saga-state.js';
 import { MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
 import type { StepEnvelope } from '../participant/protocol.js';
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
+import { OutboundRefused } from '../outbound/guarded-dispatcher.js';
+import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 
 export type { StepEnvelope };
 
@@ -11,6 +14,18 @@ export type AttemptResult = { ok: true; output: unknown } | { ok: false; failure
 /** How much of a failed response's body is kept in the step's error. */
 const ERROR_BODY_CHARS = 2_048;
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
+
+/** A call the SSRF guard refused: permanent (retrying reaches the same address); the participant was not called. */
+function refusedFailure(message: string): AttemptFailure {
+  return { retryable: false, timedOut: false, message, details: { refusedByPolicy: true } };
+}
+
+function findRefusal(error: unknown): OutboundRefused | null {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof OutboundRefused) return e;
+  }
+  return null;
+}
 
 /** W3C trace context: the trace id derives from the saga and run, so every attempt of a run shares it. */
 export function traceparent(sagaId: string, run: number): string {
@@ -24,10 +39,21 @@ export function traceparent(sagaId: string, run: number): string {
  * are retryable; other statuses, non-JSON and oversized bodies are permanent.
  * Node's fetch keeps connections alive between calls.
  */
-export async function executeHttpStep(action: HttpAction, envelope: StepEnvelope, timeoutMs: number): Promise<AttemptResult> {
+export async function executeHttpStep(
+  action: HttpAction,
+  envelope: StepEnvelope,
+  timeoutMs: number,
+  guard?: { policy: OutboundPolicy; dispatcher: Dispatcher },
+): Promise<AttemptResult> {
+  if (guard) {
+    // IP literals never reach a DNS lookup, so the dispatcher's check cannot see them: check the URL too.
+    const refused = guard.policy.checkUrl(action.url);
+    if (refused) return { ok: false, failure: refusedFailure(`The participant URL ${refused}.`) };
+  }
   let response: Response;
   try {
-    response = await fetch(action.url, {
+    response = (await undiciFetch(action.url, {
+      dispatcher: guard?.dispatcher,
       method: action.method,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
@@ -39,8 +65,10 @@ export async function executeHttpStep(action: HttpAction, envelope: StepEnvelope
         traceparent: traceparent(envelope.sagaId, envelope.run),
       },
       body: JSON.stringify(envelope),
-    });
+    })) as unknown as Response;
   } catch (error) {
+    const refused = findRefusal(error);
+    if (refused) return { ok: false, failure: refusedFailure(`The participant ${refused.message}.`) };
     return { ok: false, failure: transportFailure(error, timeoutMs) };
   }
   let body: string;

@@ -5,6 +5,7 @@ import { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
+import { GuardedHttp } from '../outbound/outbound.module.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
 
 /**
@@ -21,6 +22,7 @@ export class StepRunner {
     private readonly definitions: DefinitionCache,
     private readonly executions: ExecutionsService,
     private readonly forwarder: QueueStepForwarder,
+    private readonly http: GuardedHttp,
   ) {}
 
   async run(job: StepJobData): Promise<void> {
@@ -61,7 +63,7 @@ export class StepRunner {
         await this.forwarder.forward(action.queue, action.task, stepJobId(job), envelope, job, step.timeoutMs);
         return;
       }
-      result = await executeHttpStep(action, envelope, step.timeoutMs);
+      result = await executeHttpStep(action, envelope, step.timeoutMs, this.http);
     }
     const input = result.ok
       ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)

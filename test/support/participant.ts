@@ -9,7 +9,10 @@ export interface RecordedCall {
 }
 
 /** What the participant does for one call: answer with a status and body, or hang. */
-export type Behaviour = (call: RecordedCall, nth: number) => { status: number; body?: unknown; raw?: string; delayMs?: number } | 'hang';
+export type Behaviour = (
+  call: RecordedCall,
+  nth: number,
+) => { status: number; body?: unknown; raw?: string; delayMs?: number; headers?: Record<string, string> } | 'hang';
 
 /**
  * A real HTTP participant for tests: records every call and answers by path.
@@ -47,7 +50,7 @@ export class Participant {
           return;
         }
         const send = () => {
-          res.writeHead(answer.status, { 'content-type': 'application/json' });
+          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
           res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
         };
         if (answer.delayMs) setTimeout(send, answer.delayMs);

@@ -61,7 +61,7 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY, ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY, PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8', ...env },
     stdio: 'pipe',
   });
   let output = '';

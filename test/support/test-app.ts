@@ -33,6 +33,8 @@ export async function startTestApp(env: Record<string, string> = {}, shareWith?:
     LOG_LEVEL: 'error',
     DB_POOL_SIZE: '5',
     BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
+    // The tests' participants listen on loopback, which the SSRF guard refuses by default.
+    PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...env,
   });
   const listen = async () => {

@@ -18,6 +18,9 @@ describe(loadConfig.name, () => {
       authDisabled: false,
       bootstrapAdminKey: '',
       rateLimitPerMinute: 60000,
+      participantAllowedHosts: [],
+      participantAllowedNetworks: [],
+      participantSchemes: ['https', 'http'],
       crashPoints: [],
     });
     expect(config.servesApi && config.runsWorkers).toBe(true);
@@ -60,6 +63,8 @@ describe(loadConfig.name, () => {
     ['AUTH_DISABLED', 'yes please'],
     ['BOOTSTRAP_ADMIN_KEY', 'too-short'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['PARTICIPANT_ALLOWED_NETWORKS', '10.0.0.0'],
+    ['PARTICIPANT_SCHEMES', 'ftp'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
