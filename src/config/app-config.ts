@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { CRASH_POINT_NAMES } from '../common/crash-points.js';
+import { secretsFromEnv } from '../outbound/secrets.js';
 import { IsConnectionUrl } from './is-connection-url.js';
 
 const CRASH_POINT_SPEC = new RegExp(`^(${CRASH_POINT_NAMES.join('|')})(@[1-9][0-9]{0,5})?$`);
@@ -111,6 +112,9 @@ export class AppConfig {
   @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N)` })
   readonly crashPoints: string[];
 
+  /** Secrets participant headers may refer to (`${secret:NAME}`), from SAGA_SECRET_<NAME> variables. Never logged. */
+  readonly secrets: Readonly<Record<string, string>>;
+
   get servesApi(): boolean {
     return this.role === 'api' || this.role === 'all';
   }
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     const raw = env[v.env];
     plain[v.key] = convert(raw === undefined || raw === '' ? v.def : raw, v.kind);
   }
+  plain.secrets = Object.freeze(secretsFromEnv(env));
   const config = plainToInstance(AppConfig, plain);
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ErrorCode, type FieldError } from '../common/app-error.js';
 import { fieldError } from '../common/field-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { OutboundPolicy } from '../outbound/outbound-policy.js';
+import { secretNames } from '../outbound/secrets.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { DEFINITION_NAME_PATTERN, type DefinitionSpec } from './definition.model.js';
 import { DefinitionView, toDefinitionView } from './definition.view.js';
@@ -19,6 +21,7 @@ export class DefinitionsService {
   constructor(
     private readonly repository: DefinitionsRepository,
     private readonly outbound: OutboundPolicy,
+    private readonly config: AppConfig,
   ) {}
 
   /** Stores a new version, or returns the latest when identical (`created: false`). */
@@ -41,17 +44,24 @@ export class DefinitionsService {
     }
   }
 
-  /** The SSRF guard at definition time: every HTTP URL's scheme, host and (when it resolves) addresses. */
+  /** Definition-time checks of HTTP participants: the SSRF guard on every URL, and that referenced secrets exist. */
   private async checkParticipantUrls(spec: DefinitionSpec): Promise<void> {
     const checks = spec.steps.flatMap((step, i) =>
       (['action', 'compensation'] as const).map(async (phase) => {
         const action = step[phase];
-        if (!action || action.type !== 'http') return null;
+        if (!action || action.type !== 'http') return [];
+        const errors: FieldError[] = [];
         const refused = await this.outbound.checkUrlResolving(action.url);
-        return refused ? fieldError(['steps', i, phase, 'url'], refused) : null;
+        if (refused) errors.push(fieldError(['steps', i, phase, 'url'], refused));
+        for (const name of secretNames(action.headers)) {
+          if (this.config.secrets[name] === undefined) {
+            errors.push(fieldError(['steps', i, phase, 'headers'], `refers to the secret ${name}, which is not configured (set SAGA_SECRET_${name})`));
+          }
+        }
+        return errors;
       }),
     );
-    const errors = (await Promise.all(checks)).filter((e): e is FieldError => e !== null);
+    const errors = (await Promise.all(checks)).flat();
     if (errors.length > 0) throw AppError.validation(errors, 'A participant URL is not allowed.');
   }
 

@@ -5,7 +5,9 @@ import { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
+import { AppConfig } from '../config/app-config.js';
 import { GuardedHttp } from '../outbound/outbound.module.js';
+import { resolveSecrets } from '../outbound/secrets.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
 
 /**
@@ -23,6 +25,7 @@ export class StepRunner {
     private readonly executions: ExecutionsService,
     private readonly forwarder: QueueStepForwarder,
     private readonly http: GuardedHttp,
+    private readonly config: AppConfig,
   ) {}
 
   async run(job: StepJobData): Promise<void> {
@@ -63,7 +66,11 @@ export class StepRunner {
         await this.forwarder.forward(action.queue, action.task, stepJobId(job), envelope, job, step.timeoutMs);
         return;
       }
-      result = await executeHttpStep(action, envelope, step.timeoutMs, this.http);
+      // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
+      const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
+      result = missing.length
+        ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
+        : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http);
     }
     const input = result.ok
       ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)

@@ -22,6 +22,7 @@ describe(loadConfig.name, () => {
       participantAllowedNetworks: [],
       participantSchemes: ['https', 'http'],
       crashPoints: [],
+      secrets: {},
     });
     expect(config.servesApi && config.runsWorkers).toBe(true);
   });
@@ -46,6 +47,10 @@ describe(loadConfig.name, () => {
   it('should never repeat the bootstrap admin key in an error', () => {
     expect(() => loadConfig({ BOOTSTRAP_ADMIN_KEY: 'short-secret-value' })).toThrow(/^Invalid configuration: BOOTSTRAP_ADMIN_KEY must be 32-512/);
     expect(() => loadConfig({ BOOTSTRAP_ADMIN_KEY: 'short-secret-value' })).not.toThrow(/short-secret-value/);
+  });
+
+  it('should read secrets from SAGA_SECRET_<NAME> variables', () => {
+    expect(loadConfig({ SAGA_SECRET_PAYMENTS_TOKEN: 'x1', SAGA_SECRET_lower: 'ignored', SAGA_SECRET_EMPTY: '' }).secrets).toEqual({ PAYMENTS_TOKEN: 'x1' });
   });
 
   it('should treat an empty variable as unset', () => {

@@ -1,4 +1,5 @@
 import { registerDecorator, ValidationArguments } from 'class-validator';
+import { secretSyntaxProblem } from '../../outbound/secrets.js';
 import { LIMITS, RESERVED_HEADERS } from '../definition.model.js';
 
 /** RFC 9110 token characters. */
@@ -19,6 +20,8 @@ export function headerMapProblem(value: unknown): string | null {
     if (typeof v !== 'string') return `value of "${name}" must be a string`;
     if (v.length > LIMITS.headerValueMaxLength) return `value of "${name}" must be at most ${LIMITS.headerValueMaxLength} characters`;
     if (/[\r\n\0]/.test(v)) return `value of "${name}" must not contain CR, LF or NUL`;
+    const secretProblem = secretSyntaxProblem(name, v);
+    if (secretProblem) return secretProblem;
   }
   return null;
 }
