@@ -10,5 +10,17 @@ ensure_dependencies
 ensure_build
 ensure_services
 export MIGRATE_ON_START="${MIGRATE_ON_START:-true}"
+# Every API call needs a key. Without BOOTSTRAP_ADMIN_KEY, one is made once and
+# kept in .data/ (readable by this user only), so the first keys can be created.
+if [ -z "${BOOTSTRAP_ADMIN_KEY:-}" ] && [ "${AUTH_DISABLED:-false}" != "true" ]; then
+  key_file="$ROOT/.data/bootstrap-admin-key"
+  if [ ! -s "$key_file" ]; then
+    mkdir -p "$ROOT/.data"
+    (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(36).toString("base64url"))' > "$key_file")
+    echo "Made a bootstrap admin key in .data/bootstrap-admin-key (use it as: Authorization: Bearer \$(cat .data/bootstrap-admin-key))"
+  fi
+  BOOTSTRAP_ADMIN_KEY="$(cat "$key_file")"
+  export BOOTSTRAP_ADMIN_KEY
+fi
 step "Starting the server (role ${ROLE:-all}) on port ${PORT:-3000}"
 exec node dist/src/main.js
