@@ -1,28 +1,37 @@
-import { LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { LogController } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger as Pino } from 'pino';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
-import { AppConfig, LogLevel } from './config/app-config.js';
+import { AppConfig } from './config/app-config.js';
+import { createPino, PinoNestLogger } from './logging/pino-logger.js';
 import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
 import { setUpOpenApi } from './http/openapi.js';
 import { setUpRateLimit } from './http/rate-limit.js';
 
-const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
 /** Builds the whole application for a config; used by main.ts and by the e2e tests. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(config: AppConfig, logger: Pino = createPino(config.logLevel)): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forConfig(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
-    { logger: NEST_LEVELS[config.logLevel], abortOnError: false },
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      loggerInstance: logger,
+      // One line per request at debug level (below), not Fastify's two at info.
+      logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+      // A caller's X-Request-Id is kept (and echoed); otherwise one is made.
+      requestIdHeader: 'x-request-id',
+      genReqId: () => randomUUID(),
+    }),
+    { logger: new PinoNestLogger(logger), abortOnError: false },
   );
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
   setUpHttp(app);
   if (config.servesApi) {
     const closeRateLimit = await setUpRateLimit(app, config);

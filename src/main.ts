@@ -4,16 +4,19 @@ import { createApp } from './app.factory.js';
 import { armCrashPoints } from './common/crash-points.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { runMigrations } from './database/migrate.js';
+import { createPino, PinoNestLogger } from './logging/pino-logger.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env);
+  const pino = createPino(config.logLevel);
+  Logger.overrideLogger(new PinoNestLogger(pino));
   const logger = new Logger('main');
   armCrashPoints(config.crashPoints);
   if (config.migrateOnStart) {
     const applied = await runMigrations(config);
     logger.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
   }
-  const app = await createApp(config);
+  const app = await createApp(config, pino);
   await app.listen(config.port, config.host);
   const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   logger.log(`saga orchestrator (role ${config.role}) listening on http://${shown}:${config.port}`);

@@ -38,7 +38,7 @@ export class StepRunner {
       saga.phase !== job.phase ||
       saga.attempt !== job.attempt
     ) {
-      this.logger.debug(`job ${job.sagaId} step ${job.step} ${job.phase} #${job.attempt} is no longer outstanding; dropped`);
+      this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
       return;
     }
     const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
@@ -68,14 +68,20 @@ export class StepRunner {
       }
       // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
       const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
+      const startedAt = Date.now();
       result = missing.length
         ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
         : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http);
+      const fields = { sagaId: saga.id, run: saga.run, step: step.name, phase: job.phase, attempt: job.attempt, ms: Date.now() - startedAt };
+      if (result.ok) this.logger.debug({ msg: 'step attempt succeeded', ...fields });
+      else this.logger.log({ msg: `step attempt failed: ${result.failure.message}`, ...fields, retryable: result.failure.retryable, timedOut: result.failure.timedOut });
     }
     const input = result.ok
       ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)
       : ({ type: 'attempt-failed', ...address, failure: result.failure } as const);
     const { outcome, reason } = await this.executions.apply(job.sagaId, input, job.run, saga);
-    if (outcome !== 'applied') this.logger.log(`saga ${job.sagaId}: result of step ${step.name} ${job.phase} #${job.attempt} ${outcome}: ${reason ?? ''}`);
+    if (outcome !== 'applied') {
+      this.logger.log({ msg: `step result not applied (${outcome}): ${reason ?? ''}`, sagaId: job.sagaId, run: job.run, step: step.name, phase: job.phase, attempt: job.attempt });
+    }
   }
 }

@@ -120,16 +120,27 @@ describe('The server process (compiled, as shipped)', () => {
       await db.drop();
     });
 
+    /** The server's log entries (JSON lines) whose message contains `text`. */
+    const logged = (server: { output(): string }, text: string) =>
+      server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: string; msg: string })
+        .filter((e) => e.msg.includes(text));
+
     const startAgainst = () =>
       startServerProcess({ DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: 'settings', ROLE: 'api', LOG_LEVEL: 'debug' });
 
     it('should warn loudly when Redis may evict keys, and say how to fix it', async () => {
       const server = await startAgainst();
       try {
-        await waitFor('the eviction warning', async () => (server.output().includes('maxmemory-policy is "allkeys-lru"') ? true : undefined));
-        const line = server.output().split('\n').find((l) => l.includes('allkeys-lru'))!;
-        expect(line).toMatch(/WARN/);
-        expect(line).toContain('CONFIG SET maxmemory-policy noeviction');
+        const [entry] = await waitFor('the eviction warning', async () => {
+          const found = logged(server, 'maxmemory-policy is "allkeys-lru"');
+          return found.length ? found : undefined;
+        });
+        expect(entry.level).toBe('warn');
+        expect(entry.msg).toContain('CONFIG SET maxmemory-policy noeviction');
       } finally {
         expect(await server.stop('SIGTERM')).toBe(0);
       }
@@ -141,7 +152,7 @@ describe('The server process (compiled, as shipped)', () => {
       admin.disconnect();
       const server = await startAgainst();
       try {
-        await waitFor('the policy check', async () => (server.output().includes('maxmemory-policy is "noeviction"') ? true : undefined));
+        await waitFor('the policy check', async () => (logged(server, 'maxmemory-policy is "noeviction"').length ? true : undefined));
         expect(server.output()).not.toContain('may delete queued work');
       } finally {
         expect(await server.stop('SIGTERM')).toBe(0);
