@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { createPino, PinoNestLogger } from './logging/pino-logger.js';
+import { Metrics } from './metrics/metrics.js';
 import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
 import { setUpOpenApi } from './http/openapi.js';
 import { setUpRateLimit } from './http/rate-limit.js';
@@ -29,7 +30,11 @@ export async function createApp(config: AppConfig, logger: Pino = createPino(con
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const metrics = app.get(Metrics);
   fastify.addHook('onResponse', async (request, reply) => {
+    // The route template keeps the label set bounded (/v1/sagas/:id, never an id).
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
   setUpHttp(app);

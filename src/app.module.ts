@@ -7,6 +7,7 @@ import { dataSourceOptions } from './database/data-source-options.js';
 import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
 import { ExecutionsApiModule } from './executions/executions-api.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { OutboundModule } from './outbound/outbound.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WorkersModule } from './workers/workers.module.js';
@@ -25,6 +26,7 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 5, retryDelay: 1_000 }),
         RedisModule,
         OutboundModule,
+        MetricsModule,
         HealthModule,
         ...roleModules,
       ],

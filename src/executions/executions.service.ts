@@ -10,8 +10,9 @@ import { Outbox } from '../dispatch/outbox.js';
 import { stepJob } from '../dispatch/step-job.js';
 import { decide } from '../engine/decide.js';
 import { newSagaSnapshot } from '../engine/new-saga.js';
-import type { EngineInput, SagaSnapshot } from '../engine/saga-state.js';
-import { EventType } from '../engine/statuses.js';
+import type { Decision, EngineInput, SagaSnapshot } from '../engine/saga-state.js';
+import { EventType, isSettled } from '../engine/statuses.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
 import { newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
 
@@ -48,6 +49,7 @@ export class ExecutionsService {
     private readonly definitions: DefinitionsRepository,
     private readonly definitionCache: DefinitionCache,
     private readonly outbox: Outbox,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -111,6 +113,7 @@ export class ExecutionsService {
     }
     crashPoint('after-commit-before-publish');
     await this.outbox.publishCommitted(outboxIds, jobs);
+    this.metrics.sagasStarted.inc({ definition: saga.definitionName });
     return { saga, created: true };
   }
 
@@ -145,7 +148,10 @@ export class ExecutionsService {
       const now = new Date();
       const decision = decide({ definition, saga: snapshotOf(record), now, random: Math.random }, input);
       if (decision.outcome !== 'applied') {
-        if (decision.outcome === 'stale') this.logger.debug(`saga ${sagaId}: ${input.type} dropped as stale: ${decision.reason}`);
+        if (decision.outcome === 'stale') {
+          this.metrics.staleResults.inc();
+          this.logger.debug({ msg: `${input.type} dropped as stale: ${decision.reason}`, sagaId });
+        }
         return { outcome: decision.outcome, reason: decision.reason };
       }
       const jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c));
@@ -153,10 +159,21 @@ export class ExecutionsService {
       if (outboxIds === null) continue;
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
+      this.count(record.definitionName, decision);
       return { outcome: 'applied' };
     }
     if (attempts < APPLY_ATTEMPTS) return { outcome: 'conflict', reason: 'another request changed the saga first' };
     throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Saga ${sagaId} kept changing under this update; retry.`);
+  }
+
+  /** Counts what an applied decision did: runs started, sagas settled, retries scheduled. */
+  private count(definition: string, decision: Extract<Decision, { outcome: 'applied' }>): void {
+    const status = decision.saga.status;
+    if (status && isSettled(status)) this.metrics.sagasSettled.inc({ definition, status });
+    if (decision.saga.run !== undefined) this.metrics.sagasStarted.inc({ definition });
+    for (const e of decision.events) {
+      if (e.type === EventType.StepRetryScheduled) this.metrics.stepRetries.inc({ definition, step: e.step ?? '', phase: e.phase ?? '' });
+    }
   }
 
   async get(id: string): Promise<SagaRecord> {

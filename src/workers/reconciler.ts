@@ -8,6 +8,7 @@ import { DefinitionCache } from '../definitions/definition-cache.js';
 import type { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
+import { Metrics } from '../metrics/metrics.js';
 import { queueAttemptTimedOut } from './queue-step.forwarder.js';
 
 const BATCH = 200;
@@ -48,6 +49,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly executions: ExecutionsService,
     private readonly definitions: DefinitionCache,
     private readonly sagas: SagaRepository,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -86,7 +88,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     for (const address of await this.sagas.overdueAttempts(TIMER_GRACE_MS, BATCH)) {
       if ((await this.executions.apply(address.sagaId, queueAttemptTimedOut(address), address.run)).outcome === 'applied') applied++;
     }
-    if (applied) this.logger.warn(`ended ${applied} queue-step attempt(s) past their deadline whose timer was missing from Redis`);
+    if (applied) {
+      this.metrics.reconcilerDeadlines.inc({ kind: 'attempt' }, applied);
+      this.logger.warn(`ended ${applied} queue-step attempt(s) past their deadline whose timer was missing from Redis`);
+    }
     return applied;
   }
 
@@ -127,7 +132,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     for (const { id } of rows) {
       if ((await this.executions.apply(id, { type: 'deadline' })).outcome === 'applied') applied++;
     }
-    if (applied) this.logger.log(`applied the deadline of ${applied} saga(s)`);
+    if (applied) {
+      this.metrics.reconcilerDeadlines.inc({ kind: 'saga' }, applied);
+      this.logger.log(`applied the deadline of ${applied} saga(s)`);
+    }
     return applied;
   }
 
@@ -158,7 +166,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       await this.publisher.publish([job]);
       redispatched++;
     }
-    if (redispatched) this.logger.warn(`re-dispatched ${redispatched} step job(s) missing from Redis`);
+    if (redispatched) {
+      this.metrics.reconcilerRedispatched.inc(redispatched);
+      this.logger.warn(`re-dispatched ${redispatched} step job(s) missing from Redis`);
+    }
     return redispatched;
   }
 }

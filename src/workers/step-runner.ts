@@ -6,6 +6,7 @@ import { ExecutionsService } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
 import { AppConfig } from '../config/app-config.js';
+import { Metrics } from '../metrics/metrics.js';
 import { GuardedHttp } from '../outbound/outbound.module.js';
 import { resolveSecrets } from '../outbound/secrets.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
@@ -26,6 +27,7 @@ export class StepRunner {
     private readonly forwarder: QueueStepForwarder,
     private readonly http: GuardedHttp,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async run(job: StepJobData): Promise<void> {
@@ -73,6 +75,8 @@ export class StepRunner {
         ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
         : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http);
       const fields = { sagaId: saga.id, run: saga.run, step: step.name, phase: job.phase, attempt: job.attempt, ms: Date.now() - startedAt };
+      const outcome = result.ok ? 'ok' : result.failure.details?.refusedByPolicy ? 'refused' : result.failure.timedOut ? 'timeout' : 'failed';
+      this.metrics.stepAttemptSeconds.observe({ definition: saga.definitionName, step: step.name, phase: job.phase, outcome }, fields.ms / 1000);
       if (result.ok) this.logger.debug({ msg: 'step attempt succeeded', ...fields });
       else this.logger.log({ msg: `step attempt failed: ${result.failure.message}`, ...fields, retryable: result.failure.retryable, timedOut: result.failure.timedOut });
     }

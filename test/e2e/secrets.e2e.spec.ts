@@ -96,6 +96,7 @@ describe('Secrets in participant headers', () => {
       await events(failed.id),
       (await api.get('/v1/sagas')).body,
       (await api.get('/v1/audit')).body,
+      (await api.get('/metrics')).body,
     ];
     expect(JSON.stringify(answers)).toContain('${secret:CANARY}');
     expect(JSON.stringify(answers)).not.toContain(canary);
