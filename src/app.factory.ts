@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config.js';
 import { createPino, PinoNestLogger } from './logging/pino-logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
+import { setUpBullBoard } from './http/bull-board.js';
 import { setUpOpenApi } from './http/openapi.js';
 import { setUpRateLimit } from './http/rate-limit.js';
 
@@ -42,6 +43,7 @@ export async function createApp(config: AppConfig, logger: Pino = createPino(con
     const closeRateLimit = await setUpRateLimit(app, config);
     app.getHttpAdapter().getInstance().addHook('onClose', closeRateLimit);
     setUpOpenApi(app);
+    await setUpBullBoard(app, config);
   }
   return app;
 }
