@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OutboundModule } from './outbound/outbound.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { TracingModule } from './tracing/tracing.module.js';
 import { WorkersModule } from './workers/workers.module.js';
 
 /** Composes the process from its role: every role serves health; `api`/`all` serve /v1; `worker`/`all` run steps. */
@@ -27,6 +28,7 @@ export class AppModule {
         RedisModule,
         OutboundModule,
         MetricsModule,
+        TracingModule,
         HealthModule,
         ...roleModules,
       ],

@@ -13,6 +13,7 @@ import { newSagaSnapshot } from '../engine/new-saga.js';
 import type { Decision, EngineInput, SagaSnapshot } from '../engine/saga-state.js';
 import { EventType, isSettled } from '../engine/statuses.js';
 import { Metrics } from '../metrics/metrics.js';
+import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
 import { newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
 
@@ -50,6 +51,7 @@ export class ExecutionsService {
     private readonly definitionCache: DefinitionCache,
     private readonly outbox: Outbox,
     private readonly metrics: Metrics,
+    private readonly tracing: SagaTracing,
   ) {}
 
   /**
@@ -114,6 +116,7 @@ export class ExecutionsService {
     crashPoint('after-commit-before-publish');
     await this.outbox.publishCommitted(outboxIds, jobs);
     this.metrics.sagasStarted.inc({ definition: saga.definitionName });
+    this.tracing.runStarted({ id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
     return { saga, created: true };
   }
 
@@ -160,6 +163,7 @@ export class ExecutionsService {
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
       this.count(record.definitionName, decision);
+      this.trace(record, decision);
       return { outcome: 'applied' };
     }
     if (attempts < APPLY_ATTEMPTS) return { outcome: 'conflict', reason: 'another request changed the saga first' };
@@ -174,6 +178,15 @@ export class ExecutionsService {
     for (const e of decision.events) {
       if (e.type === EventType.StepRetryScheduled) this.metrics.stepRetries.inc({ definition, step: e.step ?? '', phase: e.phase ?? '' });
     }
+  }
+
+  /** A new run starts a trace; a settled run closes it with a span of its status. */
+  private trace(record: SagaRecord, decision: Extract<Decision, { outcome: 'applied' }>): void {
+    if (!this.tracing.enabled) return;
+    const run = decision.saga.run ?? record.run;
+    const saga = { id: record.id, run, definition: record.definitionName, version: record.definitionVersion };
+    if (decision.saga.run !== undefined) this.tracing.runStarted(saga);
+    if (decision.saga.status && isSettled(decision.saga.status)) this.tracing.runSettled(saga, decision.saga.status);
   }
 
   async get(id: string): Promise<SagaRecord> {

@@ -5,6 +5,7 @@ import { MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
 import type { StepEnvelope } from '../participant/protocol.js';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { OutboundRefused } from '../outbound/guarded-dispatcher.js';
+import { runTraceId } from '../tracing/saga-tracing.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 
 export type { StepEnvelope };
@@ -29,8 +30,7 @@ function findRefusal(error: unknown): OutboundRefused | null {
 
 /** W3C trace context: the trace id derives from the saga and run, so every attempt of a run shares it. */
 export function traceparent(sagaId: string, run: number): string {
-  const traceId = sagaId.replace(/-/g, '').slice(0, 28) + run.toString(16).padStart(4, '0').slice(-4);
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  return `00-${runTraceId(sagaId, run)}-${randomBytes(8).toString('hex')}-01`;
 }
 
 /**
@@ -44,6 +44,8 @@ export async function executeHttpStep(
   envelope: StepEnvelope,
   timeoutMs: number,
   guard?: { policy: OutboundPolicy; dispatcher: Dispatcher },
+  /** The attempt's span when tracing is on; otherwise a span id is made up under the run's trace id. */
+  traceparentHeader?: string,
 ): Promise<AttemptResult> {
   if (guard) {
     // IP literals never reach a DNS lookup, so the dispatcher's check cannot see them: check the URL too.
@@ -62,7 +64,7 @@ export async function executeHttpStep(
         'content-type': 'application/json',
         'idempotency-key': envelope.idempotencyKey,
         'x-saga-id': envelope.sagaId,
-        traceparent: traceparent(envelope.sagaId, envelope.run),
+        traceparent: traceparentHeader ?? traceparent(envelope.sagaId, envelope.run),
       },
       body: JSON.stringify(envelope),
     })) as unknown as Response;

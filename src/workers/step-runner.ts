@@ -7,6 +7,7 @@ import { SagaRepository } from '../executions/saga.repository.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
+import { SagaTracing } from '../tracing/saga-tracing.js';
 import { GuardedHttp } from '../outbound/outbound.module.js';
 import { resolveSecrets } from '../outbound/secrets.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
@@ -28,6 +29,7 @@ export class StepRunner {
     private readonly http: GuardedHttp,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly tracing: SagaTracing,
   ) {}
 
   async run(job: StepJobData): Promise<void> {
@@ -71,9 +73,11 @@ export class StepRunner {
       // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
       const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
       const startedAt = Date.now();
+      const span = this.tracing.attempt({ id: saga.id, run: saga.run, definition: saga.definitionName, version: saga.definitionVersion }, step.name, job.phase, job.attempt);
       result = missing.length
         ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
-        : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http);
+        : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http, span?.traceparent);
+      span?.end(result.ok ? { ok: true } : { ok: false, message: result.failure.message });
       const fields = { sagaId: saga.id, run: saga.run, step: step.name, phase: job.phase, attempt: job.attempt, ms: Date.now() - startedAt };
       const outcome = result.ok ? 'ok' : result.failure.details?.refusedByPolicy ? 'refused' : result.failure.timedOut ? 'timeout' : 'failed';
       this.metrics.stepAttemptSeconds.observe({ definition: saga.definitionName, step: step.name, phase: job.phase, outcome }, fields.ms / 1000);

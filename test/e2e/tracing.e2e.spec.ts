@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import { runRootSpanId, runTraceId } from '../../src/tracing/saga-tracing.js';
+import { httpClient } from '../support/http-client.js';
+import { Participant } from '../support/participant.js';
+import { sagaApi } from '../support/saga-api.js';
+import { freePort, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
+import { waitFor } from '../support/wait-for.js';
+
+interface ExportedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes: Array<{ key: string; value: Record<string, unknown> }>;
+}
+
+/** An OTLP/HTTP JSON receiver: collects every span posted to /v1/traces. */
+async function otlpReceiver(): Promise<{ url: string; spans: ExportedSpan[]; close(): Promise<void> }> {
+  const spans: ExportedSpan[] = [];
+  const port = await freePort();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const attr = (span: ExportedSpan, key: string) => {
+  const value = span.attributes.find((a) => a.key === key)?.value;
+  return value ? Object.values(value)[0] : undefined;
+};
+
+describe('OpenTelemetry traces (OTEL_* configuration)', () => {
+  let db: TestDatabase;
+  let prefix: { prefix: string; cleanup(): Promise<void> };
+  let server: ServerProcess;
+  let p: Participant;
+  let otlp: Awaited<ReturnType<typeof otlpReceiver>>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prefix = createTestRedisPrefix();
+    p = await new Participant().start();
+    otlp = await otlpReceiver();
+    server = await startServerProcess({
+      DATABASE_URL: db.url,
+      REDIS_URL: BASE_REDIS_URL,
+      REDIS_PREFIX: prefix.prefix,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_SERVICE_NAME: 'saga-test',
+    });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await otlp.close();
+    await p.stop();
+    await prefix.cleanup();
+    await db.drop();
+  });
+
+  it('should make each run a trace: a root span, a span per attempt and compensation, and continue it at the participant', async () => {
+    const api = httpClient(server.baseUrl);
+    p.on('/tr2', () => ({ status: 422, body: {} }));
+    await api.post('/v1/definitions', {
+      name: 'traced',
+      steps: [
+        { name: 'tr1', action: { type: 'http', url: `${p.url}/tr1` }, compensation: { type: 'http', url: `${p.url}/tr1/undo` } },
+        { name: 'tr2', action: { type: 'http', url: `${p.url}/tr2` } },
+      ],
+    });
+    const saga = await sagaApi(api).settled((await api.post('/v1/sagas', { definition: 'traced' })).body.id);
+    expect(saga.status).toBe('COMPENSATED');
+    const traceId = runTraceId(saga.id, 1);
+    const rootId = runRootSpanId(saga.id, 1);
+    const mine = () => otlp.spans.filter((s) => s.traceId === traceId);
+    await waitFor('the spans of the run', async () => (mine().some((s) => s.name === 'saga.settled') && mine().length >= 5 ? true : undefined));
+
+    const root = mine().find((s) => s.name === 'saga.run')!;
+    expect(root).toMatchObject({ spanId: rootId });
+    expect(root.parentSpanId || undefined).toBeUndefined();
+    expect(attr(root, 'saga.id')).toBe(saga.id);
+    const attempts = mine().filter((s) => s.name.startsWith('saga.step '));
+    expect(attempts.map((s) => s.name).sort()).toEqual(['saga.step tr1 action', 'saga.step tr1 compensation', 'saga.step tr2 action']);
+    for (const span of attempts) expect(span.parentSpanId).toBe(rootId);
+    expect(attr(mine().find((s) => s.name === 'saga.settled')!, 'saga.status')).toBe('COMPENSATED');
+
+    // Each participant call carries its attempt's span as traceparent.
+    for (const call of p.calls.filter((c) => c.body?.sagaId === saga.id)) {
+      const span = attempts.find((s) => s.name === `saga.step ${call.body.step} ${call.body.phase}`)!;
+      expect(call.headers.traceparent).toBe(`00-${traceId}-${span.spanId}-01`);
+    }
+  });
+});
