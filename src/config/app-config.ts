@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 import { CRASH_POINT_NAMES } from '../common/crash-points.js';
 import { secretsFromEnv } from '../outbound/secrets.js';
 import { IsConnectionUrl } from './is-connection-url.js';
@@ -108,6 +108,33 @@ export class AppConfig {
   @IsIn(['http', 'https'], { each: true, message: 'must list only http and https' })
   readonly participantSchemes: string[];
 
+  /** Share of failed calls (timeouts, connection errors, 5xx, 429) that opens a participant host's circuit. @defaultValue 0.5 */
+  @Min(0.01)
+  @Max(1)
+  @IsNumber({}, { message: 'must be a number' })
+  readonly circuitFailureRate: number;
+
+  /** Calls within the window before the failure rate counts. @defaultValue 20 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  readonly circuitMinCalls: number;
+
+  /** The sliding window of outcomes, in ms. @defaultValue 30000 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(100)
+  readonly circuitWindowMs: number;
+
+  /** How long an open circuit waits before a probe call, in ms. @defaultValue 10000 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(10)
+  readonly circuitOpenMs: number;
+
+  /** Calls in flight to one participant host per worker process; more wait their turn outside the worker's slots. @defaultValue 32 */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(10_000)
+  readonly participantHostConcurrency: number;
+
   /** Test-only: crash points to arm (see common/crash-points.ts). @defaultValue none */
   @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N)` })
   readonly crashPoints: string[];
@@ -125,7 +152,7 @@ export class AppConfig {
 }
 
 /** Environment variable → config property, with the default used when unset. */
-const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'string' | 'int' | 'bool' | 'list'; def: string }> = [
+const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'string' | 'int' | 'number' | 'bool' | 'list'; def: string }> = [
   { env: 'DATABASE_URL', key: 'databaseUrl', kind: 'string', def: 'postgres://postgres@127.0.0.1:5432/saga' },
   { env: 'REDIS_URL', key: 'redisUrl', kind: 'string', def: 'redis://127.0.0.1:6379' },
   { env: 'REDIS_PREFIX', key: 'redisPrefix', kind: 'string', def: 'saga' },
@@ -142,6 +169,11 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'PARTICIPANT_ALLOWED_HOSTS', key: 'participantAllowedHosts', kind: 'list', def: '' },
   { env: 'PARTICIPANT_ALLOWED_NETWORKS', key: 'participantAllowedNetworks', kind: 'list', def: '' },
   { env: 'PARTICIPANT_SCHEMES', key: 'participantSchemes', kind: 'list', def: 'https,http' },
+  { env: 'CIRCUIT_FAILURE_RATE', key: 'circuitFailureRate', kind: 'number', def: '0.5' },
+  { env: 'CIRCUIT_MIN_CALLS', key: 'circuitMinCalls', kind: 'int', def: '20' },
+  { env: 'CIRCUIT_WINDOW_MS', key: 'circuitWindowMs', kind: 'int', def: '30000' },
+  { env: 'CIRCUIT_OPEN_MS', key: 'circuitOpenMs', kind: 'int', def: '10000' },
+  { env: 'PARTICIPANT_HOST_CONCURRENCY', key: 'participantHostConcurrency', kind: 'int', def: '32' },
   { env: 'CRASH_POINTS', key: 'crashPoints', kind: 'list', def: '' },
 ];
 
@@ -152,9 +184,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function convert(raw: string, kind: 'string' | 'int' | 'bool' | 'list'): unknown {
+function convert(raw: string, kind: 'string' | 'int' | 'number' | 'bool' | 'list'): unknown {
   if (kind === 'list') return raw.split(',').map((x) => x.trim()).filter(Boolean);
   if (kind === 'int') return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+  if (kind === 'number') return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   if (kind === 'bool') {
     const v = raw.trim().toLowerCase();
     if (v === 'true' || v === '1') return true;

@@ -41,6 +41,8 @@ export interface SagaRecord {
   attemptBase: number;
   awaiting: boolean;
   stopRequested: SagaError | null;
+  /** The outstanding attempt waits on its host's open circuit (cleared by the next transition). */
+  circuitWait: { host: string; until: string } | null;
   notBefore: Date | null;
   deadlineAt: Date | null;
   version: number;
@@ -79,7 +81,7 @@ export interface NewSaga {
 const SELECT_SAGA = `
   SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
          s.input, s.correlation_id AS "correlationId", s.results, s.error, s.cursor, s.phase, s.attempt,
-         s.attempt_base AS "attemptBase", s.awaiting,
+         s.attempt_base AS "attemptBase", s.awaiting, s.circuit_wait AS "circuitWait",
          s.stop_requested AS "stopRequested", s.not_before AS "notBefore", s.deadline_at AS "deadlineAt", s.version,
          s.next_seq AS "nextSeq", s.idempotency_key AS "idempotencyKey", s.request_hash AS "requestHash",
          s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
@@ -106,6 +108,7 @@ export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number
     phase: state.phase ?? 'action',
     attempt: state.attempt ?? 0,
     attemptBase: 0,
+    circuitWait: null,
     awaiting: state.awaiting ?? false,
     stopRequested: null,
     notBefore: null,
@@ -212,6 +215,7 @@ const UPDATE_SQL = `
       -- A new attempt, or none outstanding: the old attempt's deadline no longer applies.
       attempt_deadline = CASE WHEN jsonb_array_length(p->'jobs') > 0 OR (p->>'awaiting')::boolean IS FALSE THEN NULL ELSE attempt_deadline END,
       next_seq = next_seq + jsonb_array_length(p->'events'),
+      circuit_wait = NULL,
       version = version + 1,
       updated_at = (p->>'now')::timestamptz
     FROM x
@@ -402,6 +406,14 @@ export class SagaRepository {
       [address.sagaId, address.run, address.step, address.phase, address.attempt, deadline.toISOString()],
     )) as [Array<{ deadline: Date }>, number];
     return rows[0][0]?.deadline ?? null;
+  }
+
+  /** Marks the outstanding attempt `address` as waiting on its host's open circuit (no-op when it is no longer outstanding). */
+  async markCircuitWait(address: StepJobData, wait: { host: string; until: string }): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE saga SET circuit_wait = $6 WHERE id = $1 AND run = $2 AND cursor = $3 AND phase = $4 AND attempt = $5 AND awaiting`,
+      [address.sagaId, address.run, address.step, address.phase, address.attempt, JSON.stringify(wait)],
+    );
   }
 
   /** Outstanding attempts whose deadline passed more than `graceMs` ago (their timer job did not end them). */

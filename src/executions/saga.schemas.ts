@@ -38,6 +38,14 @@ export class CompensationSchema {
   error: Record<string, unknown> | null;
 }
 
+export class CircuitWaitSchema {
+  @ApiProperty({ example: 'payments.internal:8443' })
+  host: string;
+
+  @ApiProperty({ format: 'date-time', description: 'When the circuit lets a probe call through' })
+  until: string;
+}
+
 export class StepViewSchema {
   @ApiProperty({ example: 'charge-payment' })
   name: string;
@@ -62,6 +70,9 @@ export class StepViewSchema {
 
   @ApiProperty({ type: CompensationSchema, nullable: true, description: 'null until the step is compensated' })
   compensation: CompensationSchema | null;
+
+  @ApiProperty({ type: CircuitWaitSchema, nullable: true, description: 'Set while the current attempt waits on the open circuit of its participant host (no attempt is used)' })
+  waitingOnCircuit: CircuitWaitSchema | null;
 }
 
 export class SagaSchema {

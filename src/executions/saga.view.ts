@@ -12,7 +12,7 @@ export function toSagaView(saga: SagaRecord) {
     correlationId: saga.correlationId,
     results: saga.results,
     error: saga.error,
-    steps: saga.steps.map(toStepView),
+    steps: saga.steps.map((step) => toStepView(step, saga.awaiting && step.index === saga.cursor ? saga.circuitWait : null)),
     createdAt: saga.createdAt.toISOString(),
     updatedAt: saga.updatedAt.toISOString(),
     finishedAt: saga.finishedAt?.toISOString() ?? null,
@@ -21,7 +21,7 @@ export function toSagaView(saga: SagaRecord) {
 
 export type SagaView = ReturnType<typeof toSagaView>;
 
-function toStepView(step: StepRecord) {
+function toStepView(step: StepRecord, circuitWait: SagaRecord['circuitWait']) {
   return {
     name: step.name,
     status: step.status,
@@ -39,6 +39,8 @@ function toStepView(step: StepRecord) {
           error: step.compensationError ?? null,
         }
       : null,
+    /** The current attempt waits, without using an attempt, for the open circuit of its participant host. */
+    waitingOnCircuit: circuitWait ? { host: circuitWait.host, until: circuitWait.until } : null,
   };
 }
 

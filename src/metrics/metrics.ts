@@ -59,6 +59,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly circuitState = new Gauge({
+    name: 'saga_participant_circuit_state',
+    help: 'Circuit of each participant host in this worker: 0 closed, 1 open, 2 half-open',
+    labelNames: ['host'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stepDeferrals = new Counter({
+    name: 'saga_step_deferrals_total',
+    help: 'Step attempts put back to wait (no attempt used): the host circuit was open or the host at its concurrency limit',
+    labelNames: ['host', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpSeconds = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'API request duration, by method, route template and status',

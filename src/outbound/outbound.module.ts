@@ -2,6 +2,7 @@ import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/commo
 import type { Agent } from 'undici';
 import { guardedDispatcher } from './guarded-dispatcher.js';
 import { OutboundPolicy } from './outbound-policy.js';
+import { ParticipantHosts } from './participant-hosts.js';
 
 /** The policy with the connection pool that enforces it, for participant calls. */
 @Injectable()
@@ -18,5 +19,5 @@ export class GuardedHttp implements OnApplicationShutdown {
 }
 
 @Global()
-@Module({ providers: [OutboundPolicy, GuardedHttp], exports: [OutboundPolicy, GuardedHttp] })
+@Module({ providers: [OutboundPolicy, GuardedHttp, ParticipantHosts], exports: [OutboundPolicy, GuardedHttp, ParticipantHosts] })
 export class OutboundModule {}

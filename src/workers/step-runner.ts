@@ -8,6 +8,7 @@ import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.execut
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
+import { ParticipantHosts } from '../outbound/participant-hosts.js';
 import { GuardedHttp } from '../outbound/outbound.module.js';
 import { resolveSecrets } from '../outbound/secrets.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
@@ -30,9 +31,11 @@ export class StepRunner {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly tracing: SagaTracing,
+    private readonly hosts: ParticipantHosts,
   ) {}
 
-  async run(job: StepJobData): Promise<void> {
+  /** `defer(until)` puts the job back to wait, keeping its attempt (it does not return). */
+  async run(job: StepJobData, defer?: (until: number) => Promise<never>): Promise<void> {
     const saga = await this.sagas.find(job.sagaId);
     if (
       !saga ||
@@ -72,12 +75,22 @@ export class StepRunner {
       }
       // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
       const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
+      const admission = this.hosts.admit(action.url);
+      if (!admission.ok && defer) {
+        if (admission.reason === 'circuit-open') {
+          await this.sagas.markCircuitWait(job, { host: admission.host, until: new Date(admission.retryAt).toISOString() });
+          this.logger.debug({ msg: `step waits for the open circuit of ${admission.host}`, sagaId: saga.id, step: step.name, phase: job.phase, attempt: job.attempt });
+        }
+        return defer(admission.retryAt);
+      }
       const startedAt = Date.now();
       const span = this.tracing.attempt({ id: saga.id, run: saga.run, definition: saga.definitionName, version: saga.definitionVersion }, step.name, job.phase, job.attempt);
       result = missing.length
         ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
         : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http, span?.traceparent);
       span?.end(result.ok ? { ok: true } : { ok: false, message: result.failure.message });
+      // Unwell: timeouts, connection errors, 5xx, 429. A business refusal (other 4xx) or a policy refusal says nothing about the host.
+      if (admission.ok) admission.release(result.ok ? false : result.failure.details?.refusedByPolicy ? null : result.failure.retryable);
       const fields = { sagaId: saga.id, run: saga.run, step: step.name, phase: job.phase, attempt: job.attempt, ms: Date.now() - startedAt };
       const outcome = result.ok ? 'ok' : result.failure.details?.refusedByPolicy ? 'refused' : result.failure.timedOut ? 'timeout' : 'failed';
       this.metrics.stepAttemptSeconds.observe({ definition: saga.definitionName, step: step.name, phase: job.phase, outcome }, fields.ms / 1000);

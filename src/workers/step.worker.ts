@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Worker } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
 import { withDeadline } from '../common/with-deadline.js';
 import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
@@ -23,7 +23,7 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    this.worker = new Worker<StepJobData>(STEPS_QUEUE, (job) => this.runner.run(job.data), {
+    this.worker = new Worker<StepJobData>(STEPS_QUEUE, (job, token) => this.runner.run(job.data, (until) => this.defer(job, token, until)), {
       connection: this.publisher.connection,
       prefix: this.config.redisPrefix,
       concurrency: CONCURRENCY,
@@ -34,6 +34,12 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
     });
     this.worker.on('failed', (job, error) => this.logger.warn(`step job ${job?.id} failed: ${error.message}`));
     this.worker.on('error', logOncePerOutage(this.logger, this.worker, 'steps worker'));
+  }
+
+  /** Puts the job back to wait until `until`, keeping its attempt: BullMQ's delayed-job protocol. */
+  private async defer(job: Job<StepJobData>, token: string | undefined, until: number): Promise<never> {
+    await job.moveToDelayed(until, token);
+    throw new DelayedError();
   }
 
   async onApplicationShutdown(): Promise<void> {

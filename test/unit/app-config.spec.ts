@@ -21,6 +21,11 @@ describe(loadConfig.name, () => {
       participantAllowedHosts: [],
       participantAllowedNetworks: [],
       participantSchemes: ['https', 'http'],
+      circuitFailureRate: 0.5,
+      circuitMinCalls: 20,
+      circuitWindowMs: 30000,
+      circuitOpenMs: 10000,
+      participantHostConcurrency: 32,
       crashPoints: [],
       secrets: {},
     });
@@ -70,6 +75,8 @@ describe(loadConfig.name, () => {
     ['RATE_LIMIT_PER_MINUTE', '0'],
     ['PARTICIPANT_ALLOWED_NETWORKS', '10.0.0.0'],
     ['PARTICIPANT_SCHEMES', 'ftp'],
+    ['CIRCUIT_FAILURE_RATE', '1.5'],
+    ['CIRCUIT_FAILURE_RATE', 'half'],
   ])('should refuse %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
