@@ -14,7 +14,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * The server's whole configuration, read once from the environment at start.
- * Nothing else in the code reads `process.env`.
+ * Nothing else in the code reads `process.env`, except tracing/, where the
+ * OpenTelemetry SDK reads its standard OTEL_* variables itself.
  */
 export class AppConfig {
   /** Postgres connection URL. @defaultValue postgres://postgres@127.0.0.1:5432/saga */
