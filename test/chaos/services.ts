@@ -63,9 +63,15 @@ async function privatePostgres(): Promise<ChaosPostgres> {
     onLog: () => undefined,
     onError: () => undefined,
   });
-  await cluster.initialise();
-  await cluster.start();
-  await cluster.createDatabase('saga_chaos');
+  try {
+    await cluster.initialise();
+    await cluster.start();
+    await cluster.createDatabase('saga_chaos');
+  } catch (error) {
+    await cluster.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/saga_chaos`;
   await runMigrations({ databaseUrl: url, dbPoolSize: 2 });
   return {
