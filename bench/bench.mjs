@@ -17,6 +17,8 @@
 // answers once it settles, and every outcome is checked (steps in order;
 // compensations in reverse). Progress goes to stderr; a table and one JSON
 // line go to stdout. Each run gets its own database and Redis prefix.
+// SERVER_NODE_ARGS adds node flags to the server processes (e.g.
+// "--cpu-prof --cpu-prof-dir=.data/prof").
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -39,8 +41,8 @@ const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const TICKS = 100; // /proc clock ticks per second on Linux
 
 // ---------- processes ----------
-function startProcess(name, file, env, readyPattern) {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(name, file, env, readyPattern, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise((resolve, reject) => {
     const onData = (d) => {
@@ -152,7 +154,8 @@ async function runConfiguration(mode, kind) {
     });
     const roles = mode === 'split' ? [['api', port], ['worker', port + 1]] : [['all', port]];
     for (const [role, p] of roles) {
-      const server = startProcess(`server-${role}`, path.join(root, 'dist/src/main.js'), serverEnv(role, p), /listening on/);
+      const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const server = startProcess(`server-${role}`, path.join(root, 'dist/src/main.js'), serverEnv(role, p), /listening on/, nodeArgs);
       procs.push(server);
       await server.ready;
     }
