@@ -22,6 +22,26 @@ export function presentedKey(request: FastifyRequest): string | null {
 }
 
 /**
+ * Who a presented key stands for, if it may use `scope`: the one decision
+ * behind the API's guard and the queue dashboard. Throws UNAUTHENTICATED
+ * without a valid key and FORBIDDEN without the scope.
+ */
+export async function authorize(keys: ApiKeysService, key: string | null, scope: Scope | undefined): Promise<Principal> {
+  const principal = key ? await keys.verify(key) : null;
+  if (!principal) {
+    throw new AppError(
+      ErrorCode.UNAUTHENTICATED,
+      key ? 'The API key is unknown, expired or revoked.' : 'Send an API key: Authorization: Bearer <key> (or X-API-Key).',
+    );
+  }
+  if (!scope) throw new AppError(ErrorCode.FORBIDDEN, 'This endpoint declares no scope, so no key may call it.');
+  if (!principal.scopes.includes(scope)) {
+    throw new AppError(ErrorCode.FORBIDDEN, `This API key lacks the scope "${scope}".`, { requiredScope: scope });
+  }
+  return principal;
+}
+
+/**
  * Every route needs the scope it declares with @RequireScope, or is @Public.
  * A route that declares neither is refused, so a forgotten declaration fails
  * closed. 401 without a valid key, 403 without the scope.
@@ -43,19 +63,13 @@ export class AuthGuard implements CanActivate {
       request.principal = AUTH_DISABLED;
       return true;
     }
-    const key = presentedKey(request);
-    const principal = key ? await this.keys.verify(key) : null;
-    if (!principal) {
-      void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
-      throw new AppError(
-        ErrorCode.UNAUTHENTICATED,
-        key ? 'The API key is unknown, expired or revoked.' : 'Send an API key: Authorization: Bearer <key> (or X-API-Key).',
-      );
-    }
-    request.principal = principal;
-    if (!scope) throw new AppError(ErrorCode.FORBIDDEN, 'This endpoint declares no scope, so no key may call it.');
-    if (!principal.scopes.includes(scope)) {
-      throw new AppError(ErrorCode.FORBIDDEN, `This API key lacks the scope "${scope}".`, { requiredScope: scope });
+    try {
+      request.principal = await authorize(this.keys, presentedKey(request), scope);
+    } catch (error) {
+      if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
+        void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+      }
+      throw error;
     }
     return true;
   }

@@ -51,11 +51,6 @@ export class SagaNotifications implements OnApplicationBootstrap, OnApplicationS
     this.wakeAll();
   }
 
-  /** Whether notifications are being received (waiters otherwise re-read every second). */
-  get isListening(): boolean {
-    return this.listening;
-  }
-
   /**
    * Registers interest in a saga. Subscribe before reading the saga, so a
    * change committed between the read and the wait is not missed.

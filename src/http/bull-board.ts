@@ -3,9 +3,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { presentedKey } from '../auth/auth.guard.js';
+import { authorize, presentedKey } from '../auth/auth.guard.js';
 import { ApiKeysService } from '../auth/api-keys.service.js';
-import { ErrorCode } from '../common/app-error.js';
+import { AppError } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { STEPS_QUEUE, TIMERS_QUEUE } from '../dispatch/step-job.js';
@@ -38,19 +38,20 @@ export async function setUpBullBoard(app: NestFastifyApplication, config: AppCon
     queues: [STEPS_QUEUE, TIMERS_QUEUE, RESULTS_QUEUE].map((name) => new BullMQAdapter(publisher.queue(name), { readOnlyMode: false })),
     serverAdapter: board,
   });
-  const deny = (reply: FastifyReply, code: typeof ErrorCode.UNAUTHENTICATED | typeof ErrorCode.FORBIDDEN, detail: string) =>
-    reply
-      .status(code === ErrorCode.UNAUTHENTICATED ? 401 : 403)
-      .header('www-authenticate', 'Basic realm="saga orchestrator queues", charset="UTF-8"')
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send({ ...problemOf(code, detail), instance: BULL_BOARD_PATH });
   const plugin = async (scope: FastifyInstance) => {
     scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (config.authDisabled) return;
-      const key = boardKey(request);
-      const principal = key ? await keys.verify(key) : null;
-      if (!principal) return deny(reply, ErrorCode.UNAUTHENTICATED, 'Sign in with an API key that has the keys:admin scope (as the password).');
-      if (!principal.scopes.includes('keys:admin')) return deny(reply, ErrorCode.FORBIDDEN, 'This API key lacks the scope "keys:admin".');
+      try {
+        await authorize(keys, boardKey(request), 'keys:admin');
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        const problem = problemOf(error.code, error.message, error.details);
+        return reply
+          .status(problem.status)
+          .header('www-authenticate', 'Basic realm="saga orchestrator queues", charset="UTF-8"')
+          .header('content-type', PROBLEM_CONTENT_TYPE)
+          .send({ ...problem, instance: BULL_BOARD_PATH });
+      }
     });
     await scope.register(board.registerPlugin() as never);
   };

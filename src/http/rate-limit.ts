@@ -1,10 +1,10 @@
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { presentedKey } from '../auth/auth.guard.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
+import { sha256Hex } from '../common/canonical-json.js';
 import type { AppConfig } from '../config/app-config.js';
 
 /** Not counted: health checks and the API documentation. */
@@ -13,7 +13,7 @@ const UNLIMITED = /^\/(health|docs)(\/|$|\?)/;
 /** Whom a request is counted against: the API key it presents (as a hash), else its address. */
 function tracker(request: FastifyRequest): string {
   const key = presentedKey(request);
-  return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
+  return key ? `key:${sha256Hex(key).slice(0, 32)}` : `ip:${request.ip}`;
 }
 
 /**

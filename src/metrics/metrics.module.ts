@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/scopes.js';
+import { valueWithin } from '../common/with-deadline.js';
 import { DispatchModule } from '../dispatch/dispatch.module.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { STEPS_QUEUE, TIMERS_QUEUE } from '../dispatch/step-job.js';
@@ -13,11 +14,6 @@ const QUEUES = [STEPS_QUEUE, TIMERS_QUEUE, RESULTS_QUEUE];
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 /** A scrape never waits on a store for longer than this; a gauge it could not read keeps its last value. */
 const GAUGE_DEADLINE_MS = 1_000;
-
-/** `work`'s value, or a rejection when it takes longer than `ms`. */
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
-}
 
 /** Reads the gauges that live in the stores (outbox, queues) at scrape time. */
 @Injectable()
@@ -31,13 +27,13 @@ export class StoreGauges {
   ) {}
 
   async refresh(): Promise<void> {
-    const outbox = within(
+    const outbox = valueWithin(
       this.dataSource.query(`SELECT count(*)::int AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM saga_outbox`) as Promise<
         Array<{ n: number; age: number }>
       >,
       GAUGE_DEADLINE_MS,
     );
-    const queues = QUEUES.map((name) => within(this.publisher.queue(name).getJobCounts(...STATES), GAUGE_DEADLINE_MS));
+    const queues = QUEUES.map((name) => valueWithin(this.publisher.queue(name).getJobCounts(...STATES), GAUGE_DEADLINE_MS));
     const [rows, ...counts] = await Promise.all([outbox, ...queues].map((p) => p.then((value) => ({ ok: true as const, value }), (reason: Error) => ({ ok: false as const, reason }))));
     if (rows.ok) {
       const [row] = rows.value as Array<{ n: number; age: number }>;

@@ -1,29 +1,24 @@
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { sagaApi } from '../support/saga-api.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
+import { startOwnServer, type OwnServer } from '../support/own-server.js';
+import type { ServerProcess } from '../support/server-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { TEST_ADMIN_KEY } from '../support/api-key.js';
 
 describe('Structured logs', () => {
-  let db: TestDatabase;
-  let prefix: { prefix: string; cleanup(): Promise<void> };
+  let own: OwnServer;
   let server: ServerProcess;
   let p: Participant;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prefix = createTestRedisPrefix();
     p = await new Participant().start();
-    server = await startServerProcess({ DATABASE_URL: db.url, REDIS_URL: BASE_REDIS_URL, REDIS_PREFIX: prefix.prefix, LOG_LEVEL: 'debug' });
+    own = await startOwnServer({ LOG_LEVEL: 'debug' });
+    server = own.server;
   });
   afterAll(async () => {
-    await server.stop();
+    await own.close();
     await p.stop();
-    await prefix.cleanup();
-    await db.drop();
   });
 
   const lines = () =>

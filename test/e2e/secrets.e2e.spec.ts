@@ -4,9 +4,9 @@ import pg from 'pg';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { sagaApi } from '../support/saga-api.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
+import { startOwnServer, type OwnServer } from '../support/own-server.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { BASE_REDIS_URL } from '../support/test-redis.js';
 
 /** Everything Redis holds under a prefix, as text. */
 async function redisDump(url: string, prefix: string): Promise<string> {
@@ -36,28 +36,18 @@ async function redisDump(url: string, prefix: string): Promise<string> {
 
 describe('Secrets in participant headers', () => {
   const canary = `canary-${randomBytes(12).toString('hex')}`;
-  let db: TestDatabase;
-  let redisPrefix: { prefix: string; cleanup(): Promise<void> };
+  let own: OwnServer;
   let server: ServerProcess;
   let p: Participant;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redisPrefix = createTestRedisPrefix();
     p = await new Participant().start();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      REDIS_URL: BASE_REDIS_URL,
-      REDIS_PREFIX: redisPrefix.prefix,
-      LOG_LEVEL: 'trace',
-      SAGA_SECRET_CANARY: canary,
-    });
+    own = await startOwnServer({ LOG_LEVEL: 'trace', SAGA_SECRET_CANARY: canary });
+    server = own.server;
   });
   afterAll(async () => {
-    await server.stop();
+    await own.close();
     await p.stop();
-    await redisPrefix.cleanup();
-    await db.drop();
   });
 
   it('should send the secret to the participant and nowhere else: not in Postgres, Redis, logs or API answers', async () => {
@@ -102,7 +92,7 @@ describe('Secrets in participant headers', () => {
     expect(JSON.stringify(answers)).not.toContain(canary);
 
     // Postgres: every row of every table, as text.
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: own.database.url });
     await client.connect();
     try {
       const tables = (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows.map((r) => r.tablename as string);
@@ -116,7 +106,7 @@ describe('Secrets in participant headers', () => {
     }
 
     // Redis: every key under the server's prefix and its contents.
-    const redis = await redisDump(BASE_REDIS_URL, redisPrefix.prefix);
+    const redis = await redisDump(BASE_REDIS_URL, own.redisPrefix);
     expect(redis.length).toBeGreaterThan(100);
     expect(redis).not.toContain(canary);
 

@@ -3,9 +3,8 @@ import { runRootSpanId, runTraceId } from '../../src/tracing/saga-tracing.js';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { sagaApi } from '../support/saga-api.js';
-import { freePort, startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { BASE_REDIS_URL, createTestRedisPrefix } from '../support/test-redis.js';
+import { startOwnServer, type OwnServer } from '../support/own-server.js';
+import { freePort, type ServerProcess } from '../support/server-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface ExportedSpan {
@@ -40,33 +39,26 @@ const attr = (span: ExportedSpan, key: string) => {
 };
 
 describe('OpenTelemetry traces (OTEL_* configuration)', () => {
-  let db: TestDatabase;
-  let prefix: { prefix: string; cleanup(): Promise<void> };
+  let own: OwnServer;
   let server: ServerProcess;
   let p: Participant;
   let otlp: Awaited<ReturnType<typeof otlpReceiver>>;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prefix = createTestRedisPrefix();
     p = await new Participant().start();
     otlp = await otlpReceiver();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      REDIS_URL: BASE_REDIS_URL,
-      REDIS_PREFIX: prefix.prefix,
+    own = await startOwnServer({
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
       OTEL_SERVICE_NAME: 'saga-test',
     });
+    server = own.server;
   });
   afterAll(async () => {
-    await server.stop();
+    await own.close();
     await otlp.close();
     await p.stop();
-    await prefix.cleanup();
-    await db.drop();
   });
 
   it('should make each run a trace: a root span, a span per attempt and compensation, and continue it at the participant', async () => {
