@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { preparedQuery } from '../database/prepared.js';
 import { JobPublisher } from './job-publisher.js';
 import type { StepJob } from './step-job.js';
 
@@ -63,7 +64,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     this.pendingDeletes = [];
     if (ids.length === 0) return;
     try {
-      await this.dataSource.query('DELETE FROM saga_outbox WHERE id = ANY($1::bigint[])', [ids]);
+      await preparedQuery(this.dataSource, 'outbox_delete', 'DELETE FROM saga_outbox WHERE id = ANY($1::bigint[])', [ids]);
     } catch (error) {
       // The rows stay; the relay publishes them again, which is harmless.
       this.logger.warn(`outbox cleanup failed: ${(error as Error).message}`);

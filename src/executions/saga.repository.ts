@@ -5,6 +5,7 @@ import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engi
 import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
 import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
+import { preparedQuery } from '../database/prepared.js';
 import { SETTLED_CHANNEL } from './saga-notifications.js';
 
 export interface StepRecord {
@@ -94,6 +95,8 @@ const SELECT_SAGA = `
            ORDER BY t.idx), '[]'::json)
             FROM saga_step t WHERE t.saga_id = s.id) AS steps
     FROM saga s`;
+
+const SELECT_SAGAS_BY_ID = `${SELECT_SAGA} WHERE s.id = ANY($1::uuid[])`;
 
 /** The saga exactly as `insert` stores it, so the trigger can answer without reading it back. */
 export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number, StepPatch>, eventCount: number, now: Date): SagaRecord {
@@ -301,11 +304,11 @@ export class SagaRepository {
     maxBatch: MAX_BATCH,
     maxInFlight: READS_IN_FLIGHT,
   });
-  private readonly inserts = new Batcher<WriteItem, WriteResult>((items) => this.write(INSERT_SQL, items), {
+  private readonly inserts = new Batcher<WriteItem, WriteResult>((items) => this.write('saga_insert', INSERT_SQL, items), {
     maxBatch: MAX_BATCH,
     maxInFlight: WRITES_IN_FLIGHT,
   });
-  private readonly updates = new Batcher<WriteItem, WriteResult>((items) => this.write(UPDATE_SQL, items), {
+  private readonly updates = new Batcher<WriteItem, WriteResult>((items) => this.write('saga_update', UPDATE_SQL, items), {
     maxBatch: MAX_BATCH,
     maxInFlight: WRITES_IN_FLIGHT,
     key: (item) => item.id,
@@ -318,7 +321,7 @@ export class SagaRepository {
   }
 
   private async findMany(ids: string[]): Promise<Array<SagaRecord | null>> {
-    const rows = (await this.dataSource.query(`${SELECT_SAGA} WHERE s.id = ANY($1::uuid[])`, [ids])) as SagaRecord[];
+    const rows = await preparedQuery<SagaRecord>(this.dataSource, 'saga_find_many', SELECT_SAGAS_BY_ID, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -329,11 +332,10 @@ export class SagaRepository {
   }
 
   /** Runs a batched write; per item, the outbox ids written, or null when nothing was written. */
-  private async write(sql: string, items: WriteItem[]): Promise<WriteResult[]> {
-    const [row] = (await this.dataSource.query(sql, [JSON.stringify(items)])) as Array<{
-      written: string[];
-      outbox: Array<{ id: string; saga: string }>;
-    }>;
+  private async write(name: string, sql: string, items: WriteItem[]): Promise<WriteResult[]> {
+    const [row] = await preparedQuery<{ written: string[]; outbox: Array<{ id: string; saga: string }> }>(this.dataSource, name, sql, [
+      JSON.stringify(items),
+    ]);
     const written = new Set(row.written);
     return items.map((item) => (written.has(item.id) ? row.outbox.filter((o) => o.saga === item.id).map((o) => o.id) : null));
   }
