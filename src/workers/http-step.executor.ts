@@ -3,7 +3,7 @@ import type { HttpAction } from '../definitions/definition.model.js';
 import type { AttemptFailure } from '../engine/saga-state.js';
 import { MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
 import type { StepEnvelope } from '../participant/protocol.js';
-import { fetch as undiciFetch, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { OutboundRefused } from '../outbound/guarded-dispatcher.js';
 import { runTraceId } from '../tracing/saga-tracing.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
@@ -37,7 +37,7 @@ export function traceparent(sagaId: string, run: number): string {
  * Calls an HTTP participant once and classifies the outcome: a 2xx JSON body
  * (or none) is the output; 408, 425, 429, 5xx, timeouts and connection errors
  * are retryable; other statuses, non-JSON and oversized bodies are permanent.
- * Node's fetch keeps connections alive between calls.
+ * The dispatcher keeps connections alive between calls.
  */
 export async function executeHttpStep(
   action: HttpAction,
@@ -52,12 +52,12 @@ export async function executeHttpStep(
     const refused = guard.policy.checkUrl(action.url);
     if (refused) return { ok: false, failure: refusedFailure(`The participant URL ${refused}.`) };
   }
-  let response: Response;
+  let response: Dispatcher.ResponseData;
   try {
-    response = (await undiciFetch(action.url, {
+    // undici's request() rather than fetch(): the same pool and semantics (no redirects followed) at a fraction of the cost per call.
+    response = await request(action.url, {
       dispatcher: guard?.dispatcher,
       method: action.method,
-      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
       headers: {
         ...action.headers,
@@ -67,22 +67,23 @@ export async function executeHttpStep(
         traceparent: traceparentHeader ?? traceparent(envelope.sagaId, envelope.run),
       },
       body: JSON.stringify(envelope),
-    })) as unknown as Response;
+    });
   } catch (error) {
     const refused = findRefusal(error);
     if (refused) return { ok: false, failure: refusedFailure(`The participant ${refused.message}.`) };
     return { ok: false, failure: transportFailure(error, timeoutMs) };
   }
+  const status = response.statusCode;
   let body: string;
   try {
-    body = await readCapped(response, MAX_PAYLOAD_BYTES);
+    body = await readCapped(response.body, MAX_PAYLOAD_BYTES);
   } catch (error) {
     if (error instanceof TooLarge) {
-      return { ok: false, failure: { retryable: false, timedOut: false, message: `The response body is over 256 KiB.`, details: { status: response.status } } };
+      return { ok: false, failure: { retryable: false, timedOut: false, message: `The response body is over 256 KiB.`, details: { status } } };
     }
     return { ok: false, failure: transportFailure(error, timeoutMs) };
   }
-  if (response.status >= 200 && response.status < 300) {
+  if (status >= 200 && status < 300) {
     if (body.trim() === '') return { ok: true, output: null };
     try {
       return { ok: true, output: JSON.parse(body) };
@@ -92,42 +93,38 @@ export async function executeHttpStep(
         failure: {
           retryable: false,
           timedOut: false,
-          message: `The participant answered ${response.status} with a body that is not JSON.`,
-          details: { status: response.status, body: body.slice(0, ERROR_BODY_CHARS) },
+          message: `The participant answered ${status} with a body that is not JSON.`,
+          details: { status, body: body.slice(0, ERROR_BODY_CHARS) },
         },
       };
     }
   }
-  const retryable = RETRYABLE_STATUSES.has(response.status) || response.status >= 500;
+  const retryable = RETRYABLE_STATUSES.has(status) || status >= 500;
   return {
     ok: false,
     failure: {
       retryable,
       timedOut: false,
-      message: `The participant answered ${response.status}.`,
-      details: { status: response.status, body: parseMaybe(body.slice(0, ERROR_BODY_CHARS)) },
+      message: `The participant answered ${status}.`,
+      details: { status, body: parseMaybe(body.slice(0, ERROR_BODY_CHARS)) },
     },
   };
 }
 
 class TooLarge extends Error {}
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
   let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).byteLength;
     if (total > maxBytes) {
-      await reader.cancel();
+      body.destroy();
       throw new TooLarge();
     }
-    chunks.push(value);
+    chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
 }
 
 function transportFailure(error: unknown, timeoutMs: number): AttemptFailure {
@@ -135,11 +132,11 @@ function transportFailure(error: unknown, timeoutMs: number): AttemptFailure {
   if (name === 'TimeoutError' || name === 'AbortError') {
     return { retryable: true, timedOut: true, message: `No answer within ${timeoutMs} ms.` };
   }
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
   return {
     retryable: true,
     timedOut: false,
-    message: `The participant could not be reached: ${cause?.code ?? cause?.message ?? (error as Error)?.message ?? 'unknown error'}.`,
+    message: `The participant could not be reached: ${cause?.code ?? (code && !code.startsWith('UND_ERR_') ? code : undefined) ?? cause?.message ?? (error as Error)?.message ?? 'unknown error'}.`,
   };
 }
 
