@@ -21,7 +21,10 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
  * business answer (other 4xx).
  */
 export class CircuitBreaker {
+  /** The window's outcomes, oldest first from `head` (a queue: recording is O(1) amortised at any call rate). */
   private outcomes: Array<{ at: number; failed: boolean }> = [];
+  private head = 0;
+  private failures = 0;
   private openedAt = 0;
   private probing = false;
   state: CircuitState = 'closed';
@@ -59,19 +62,33 @@ export class CircuitBreaker {
     }
     if (this.state === 'open') return;
     this.outcomes.push({ at: now, failed });
-    this.outcomes = this.outcomes.filter((o) => now - o.at <= this.settings.windowMs);
-    const failures = this.outcomes.filter((o) => o.failed).length;
-    if (this.outcomes.length >= this.settings.minCalls && failures / this.outcomes.length >= this.settings.failureRate) this.open(now);
+    if (failed) this.failures++;
+    while (now - this.outcomes[this.head].at > this.settings.windowMs) {
+      if (this.outcomes[this.head].failed) this.failures--;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.outcomes.length) {
+      this.outcomes = this.outcomes.slice(this.head);
+      this.head = 0;
+    }
+    const calls = this.outcomes.length - this.head;
+    if (calls >= this.settings.minCalls && this.failures / calls >= this.settings.failureRate) this.open(now);
   }
 
   private open(now: number): void {
     this.state = 'open';
     this.openedAt = now;
-    this.outcomes = [];
+    this.forget();
   }
 
   private close(): void {
     this.state = 'closed';
+    this.forget();
+  }
+
+  private forget(): void {
     this.outcomes = [];
+    this.head = 0;
+    this.failures = 0;
   }
 }

@@ -25,6 +25,20 @@ describe(CircuitBreaker.name, () => {
     expect(b.state).toBe('closed'); // 1 of 3 in the window
   });
 
+  it('should keep its counts right over many windows of calls', () => {
+    const b = breaker();
+    // 5,000 successes, one every 10 ms: the window keeps sliding and its storage is compacted.
+    for (let i = 0; i < 5_000; i++) {
+      now += 10;
+      b.record(false);
+    }
+    // The window (10 s, ends included) holds the last 1,001 successes; 1,000 failures stay under 50%, the 1,001st reaches it.
+    for (let i = 0; i < 1_000; i++) b.record(true);
+    expect(b.state).toBe('closed');
+    b.record(true);
+    expect(b.state).toBe('open');
+  });
+
   it('should let exactly one probe through after openMs, close on its success and reopen on its failure', () => {
     const b = breaker();
     for (let i = 0; i < 4; i++) b.record(true);
