@@ -6,6 +6,7 @@ import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engin
 import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
+import { patchRecord } from './patch-record.js';
 import { SETTLED_CHANNEL } from './saga-notifications.js';
 
 export interface StepRecord {
@@ -288,6 +289,8 @@ interface WriteItem {
 
 /** How many statements of each kind may run at once (the rest of the pool stays free for reads and the API). */
 const WRITES_IN_FLIGHT = 4;
+/** Sagas with an outstanding attempt that this process wrote last, kept for the attempt's runner (see `findOutstanding`). */
+const RECENT_MAX = 5_000;
 const READS_IN_FLIGHT = 4;
 const MAX_BATCH = 100;
 
@@ -314,10 +317,34 @@ export class SagaRepository {
     key: (item) => item.id,
   });
 
+  /** Insertion order is recency: the first key is the least recently written. */
+  private readonly recent = new Map<string, SagaRecord>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   find(id: string): Promise<SagaRecord | null> {
     return this.reads.submit(id);
+  }
+
+  /**
+   * The saga for running or applying its outstanding attempt: the copy this
+   * process last wrote when `matches` accepts it (the attempt was dispatched
+   * by that write, so nothing is read), otherwise the stored saga. A copy
+   * that another instance has since moved on is caught where it matters: the
+   * transition's version guard re-reads and re-decides, and the attempt it
+   * ran was dispatched before that change (same idempotency key).
+   */
+  async findOutstanding(id: string, matches: (saga: SagaRecord) => boolean): Promise<SagaRecord | null> {
+    const cached = this.recent.get(id);
+    if (cached && matches(cached)) return cached;
+    return this.find(id);
+  }
+
+  private remember(saga: SagaRecord): void {
+    this.recent.delete(saga.id);
+    if (!saga.awaiting) return;
+    this.recent.set(saga.id, saga);
+    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
   private async findMany(ids: string[]): Promise<Array<SagaRecord | null>> {
@@ -345,8 +372,8 @@ export class SagaRepository {
    * events and first work, unless its idempotency key is taken (then returns
    * null and writes nothing).
    */
-  insert(saga: SagaRecord, events: HistoryEventDraft[], jobs: StepJob[]): Promise<string[] | null> {
-    return this.inserts.submit({
+  async insert(saga: SagaRecord, events: HistoryEventDraft[], jobs: StepJob[]): Promise<string[] | null> {
+    const outboxIds = await this.inserts.submit({
       id: saga.id,
       definitionName: saga.definitionName,
       definitionVersion: saga.definitionVersion,
@@ -366,13 +393,15 @@ export class SagaRepository {
       events: eventRows(events, 1, 1, saga.createdAt),
       jobs,
     });
+    if (outboxIds !== null) this.remember(saga);
+    return outboxIds;
   }
 
   /**
    * Applies one decision if the saga is still at `record.version`. Returns the
    * ids of the outbox rows written, or null when another writer got there first.
    */
-  update(
+  async update(
     record: SagaRecord,
     saga: SagaPatch,
     steps: Map<number, StepPatch>,
@@ -382,7 +411,7 @@ export class SagaRepository {
     now: Date,
   ): Promise<string[] | null> {
     // JSON drops undefined fields, so a field is present in the patch exactly when it changes.
-    return this.updates.submit({
+    const outboxIds = await this.updates.submit({
       ...saga,
       id: record.id,
       version: record.version,
@@ -393,6 +422,9 @@ export class SagaRepository {
       events: eventRows(events, record.nextSeq, saga.run ?? record.run, now),
       jobs,
     });
+    if (outboxIds === null) this.recent.delete(record.id);
+    else this.remember(patchRecord(record, saga, steps, results, events, jobs, now));
+    return outboxIds;
   }
 
   /**

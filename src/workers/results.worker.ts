@@ -46,7 +46,10 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async applyResult(result: SagaTaskResult): Promise<void> {
-    const saga = await this.sagas.find(result.sagaId);
+    const saga = await this.sagas.findOutstanding(
+      result.sagaId,
+      (s) => s.run === result.run && s.awaiting && s.phase === result.phase && s.attempt === result.attempt && s.steps[s.cursor]?.name === result.step,
+    );
     if (!saga || saga.run !== result.run) return;
     const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
     const step = definition.steps.findIndex((s) => s.name === result.step);

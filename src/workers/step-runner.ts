@@ -3,7 +3,7 @@ import { DefinitionCache } from '../definitions/definition-cache.js';
 import { stepJobId, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
 import { ExecutionsService } from '../executions/executions.service.js';
-import { SagaRepository } from '../executions/saga.repository.js';
+import { SagaRecord, SagaRepository } from '../executions/saga.repository.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -36,15 +36,9 @@ export class StepRunner {
 
   /** `defer(until)` puts the job back to wait, keeping its attempt (it does not return). */
   async run(job: StepJobData, defer?: (until: number) => Promise<never>): Promise<void> {
-    const saga = await this.sagas.find(job.sagaId);
-    if (
-      !saga ||
-      saga.run !== job.run ||
-      !saga.awaiting ||
-      saga.cursor !== job.step ||
-      saga.phase !== job.phase ||
-      saga.attempt !== job.attempt
-    ) {
+    const outstanding = (s: SagaRecord) => s.run === job.run && s.awaiting && s.cursor === job.step && s.phase === job.phase && s.attempt === job.attempt;
+    const saga = await this.sagas.findOutstanding(job.sagaId, outstanding);
+    if (!saga || !outstanding(saga)) {
       this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
       return;
     }
