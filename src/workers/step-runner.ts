@@ -69,7 +69,7 @@ export class StepRunner {
       }
       // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
       const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
-      const admission = this.hosts.admit(action.url);
+      const admission = await this.hosts.admit(action.url);
       if (!admission.ok && defer) {
         if (admission.reason === 'circuit-open') {
           await this.sagas.markCircuitWait(job, { host: admission.host, until: new Date(admission.retryAt).toISOString() });

@@ -58,7 +58,7 @@ describe(patchRecord.name, () => {
       new Map([[1, { status: 'RUNNING', attempts: 1, startedAt: now }]]),
       { second: { y: 2 } },
       [{ type: 'StepStarted' as never }, { type: 'StepSucceeded' as never }],
-      [{ queue: 'q', jobId: 'j', notBefore: '2026-06-01T00:00:01.000Z', data: {} as never }],
+      [{ queue: 'saga-steps', jobId: 'j', notBefore: '2026-06-01T00:00:01.000Z', data: {} as never }],
       now,
     );
     expect(next).toMatchObject({ cursor: 1, attempt: 1, phase: 'action', status: 'RUNNING', stopRequested: null, error: null, awaiting: true });
