@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
+import { Batcher } from '../common/batcher.js';
 import { withDeadline } from '../common/with-deadline.js';
 import type { StepJob } from './step-job.js';
 
@@ -33,25 +34,44 @@ export class JobPublisher implements OnApplicationShutdown {
     return queue;
   }
 
-  async publish(jobs: StepJob[], now = Date.now()): Promise<void> {
+  /** Adds `jobs`; concurrent calls share one Redis round trip (see Batcher). */
+  async publish(jobs: StepJob[]): Promise<void> {
+    if (jobs.length > 0) await this.batches.submit(jobs);
+  }
+
+  private readonly batches = new Batcher<StepJob[], void>(
+    async (lists) => {
+      await this.add(lists.flat());
+      return lists.map(() => undefined);
+    },
+    { maxBatch: 100, maxInFlight: 2 },
+  );
+
+  private async add(jobs: StepJob[], now = Date.now()): Promise<void> {
     const byQueue = new Map<string, StepJob[]>();
     for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+    const entry = (job: StepJob) => ({
+      name: job.data.phase,
+      data: job.data,
+      opts: {
+        jobId: job.jobId,
+        delay: job.notBefore ? Math.max(0, Date.parse(job.notBefore) - now) : undefined,
+        attempts: 1,
+        removeOnComplete: { age: KEEP_COMPLETED_S },
+        removeOnFail: { age: KEEP_FAILED_S },
+      },
+    });
     await Promise.all(
-      [...byQueue.entries()].map(([name, list]) =>
-        this.queue(name).addBulk(
-          list.map((job) => ({
-            name: job.data.phase,
-            data: job.data,
-            opts: {
-              jobId: job.jobId,
-              delay: job.notBefore ? Math.max(0, Date.parse(job.notBefore) - now) : undefined,
-              attempts: 1,
-              removeOnComplete: { age: KEEP_COMPLETED_S },
-              removeOnFail: { age: KEEP_FAILED_S },
-            },
-          })),
-        ),
-      ),
+      [...byQueue.entries()].map(async ([name, list]) => {
+        const queue = this.queue(name);
+        // One job: a single script call; several: one pipeline.
+        if (list.length === 1) {
+          const { name: jobName, data, opts } = entry(list[0]);
+          await queue.add(jobName, data, opts);
+        } else {
+          await queue.addBulk(list.map(entry));
+        }
+      }),
     );
   }
 
