@@ -10,12 +10,16 @@ import type { StepJob } from './step-job.js';
 const RELAY_MIN_AGE_MS = 2_000;
 const RELAY_INTERVAL_MS = 1_000;
 const RELAY_BATCH = 500;
-const DELETE_BATCH_DELAY_MS = 20;
+/** Published rows ride along with the next saga write (see `takeDeletes`); without one this soon, they are deleted on their own. */
+const DELETE_FALLBACK_MS = 100;
 
 /**
  * The transactional outbox. Work is written with the state change that
  * creates it; `publishCommitted` publishes it at once after commit (the fast
- * path) and deletes the rows in batches. The relay publishes whatever the fast
+ * path). The published rows are deleted by the next saga write statement,
+ * which takes them with `takeDeletes` (so under load, and along a saga's
+ * own steps, cleaning costs no transaction of its own), or after
+ * DELETE_FALLBACK_MS by a statement of their own. The relay publishes whatever the fast
  * path did not (a crash between commit and publish, Redis down): it claims old
  * rows with FOR UPDATE SKIP LOCKED, so several instances share the work.
  * Publishing twice is harmless: job ids are deterministic.
@@ -55,7 +59,20 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       return;
     }
     this.pendingDeletes.push(...outboxIds);
-    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), DELETE_BATCH_DELAY_MS);
+    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), DELETE_FALLBACK_MS);
+  }
+
+  /** Published rows for a write statement to delete; hand them back with `returnDeletes` if it fails. */
+  takeDeletes(): string[] {
+    const ids = this.pendingDeletes;
+    this.pendingDeletes = [];
+    return ids;
+  }
+
+  returnDeletes(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.pendingDeletes.push(...ids);
+    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), DELETE_FALLBACK_MS);
   }
 
   private async flushDeletes(): Promise<void> {

@@ -7,6 +7,7 @@ import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
 import { patchRecord } from './patch-record.js';
+import { Outbox } from '../dispatch/outbox.js';
 import { SETTLED_CHANNEL } from './saga-notifications.js';
 
 export interface StepRecord {
@@ -177,8 +178,12 @@ const NOTIFY_SETTLED = `,
          (SELECT count(pg_notify('${SETTLED_CHANNEL}', s.id::text)) FROM s
            WHERE s.status IN ('COMPLETED', 'COMPENSATED', 'PAUSED', 'FAILED')) AS notified`;
 
-/** The items of a batched statement: one jsonb object `p` per saga. */
-const ITEMS = `x AS (SELECT (value->>'id')::uuid AS id, value AS p FROM jsonb_array_elements($1::jsonb))`;
+/**
+ * The items of a batched statement: one jsonb object `p` per saga. Outbox
+ * rows already published ($2, see Outbox.takeDeletes) are deleted by the same statement.
+ */
+const ITEMS = `x AS (SELECT (value->>'id')::uuid AS id, value AS p FROM jsonb_array_elements($1::jsonb)),
+  published AS (DELETE FROM saga_outbox WHERE id = ANY($2::bigint[]))`;
 
 const INSERT_SQL = `
   WITH ${ITEMS}, s AS (
@@ -320,7 +325,10 @@ export class SagaRepository {
   /** Insertion order is recency: the first key is the least recently written. */
   private readonly recent = new Map<string, SagaRecord>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+  ) {}
 
   find(id: string): Promise<SagaRecord | null> {
     return this.reads.submit(id);
@@ -360,9 +368,14 @@ export class SagaRepository {
 
   /** Runs a batched write; per item, the outbox ids written, or null when nothing was written. */
   private async write(name: string, sql: string, items: WriteItem[]): Promise<WriteResult[]> {
-    const [row] = await preparedQuery<{ written: string[]; outbox: Array<{ id: string; saga: string }> }>(this.dataSource, name, sql, [
-      JSON.stringify(items),
-    ]);
+    const published = this.outbox.takeDeletes();
+    let row: { written: string[]; outbox: Array<{ id: string; saga: string }> };
+    try {
+      [row] = await preparedQuery<typeof row>(this.dataSource, name, sql, [JSON.stringify(items), published]);
+    } catch (error) {
+      this.outbox.returnDeletes(published);
+      throw error;
+    }
     const written = new Set(row.written);
     return items.map((item) => (written.has(item.id) ? row.outbox.filter((o) => o.saga === item.id).map((o) => o.id) : null));
   }

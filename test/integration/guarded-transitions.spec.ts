@@ -114,4 +114,32 @@ describe('Guarded transitions', () => {
     expect(normal(kept)).toEqual(normal(stored));
     expect(stored).toMatchObject({ cursor: 1, attempt: 1, awaiting: true, results: { k1: expect.anything() } });
   });
+
+  it('should delete published outbox rows with the saga writes that follow, not in statements of their own', async () => {
+    const api = httpClient(t.baseUrl);
+    const url = (step: string) => ({ type: 'http', url: `${p.url}/${step}` });
+    await api.post('/v1/definitions', { name: 'tidy', steps: [{ name: 't1', action: url('t1') }, { name: 't2', action: url('t2') }, { name: 't3', action: url('t3') }] });
+    const pool = (t.app.get(DataSource).driver as unknown as { master: { query: (config: { name?: string; values?: unknown[] }) => Promise<unknown> } }).master;
+    const query = jest.spyOn(pool, 'query');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const saga = (await api.post('/v1/sagas?waitMs=10000', { definition: 'tidy' })).body;
+      expect(saga.status).toBe('COMPLETED');
+      ids.push(saga.id);
+    }
+    const calls = query.mock.calls.map(([config]) => config);
+    query.mockRestore();
+    // Each saga wrote 3 outbox rows (start, t1 done, t2 done); the writes after each carried them.
+    const carried = calls.filter((c) => c.name === 'saga_insert' || c.name === 'saga_update').reduce((n, c) => n + (c.values?.[1] as string[]).length, 0);
+    expect(carried).toBeGreaterThanOrEqual(5 * 3 - 1);
+    expect(calls.filter((c) => c.name === 'outbox_delete').length).toBeLessThanOrEqual(1);
+    const client = new Client({ connectionString: t.database.url });
+    await client.connect();
+    try {
+      const left = await client.query('SELECT count(*)::int AS n FROM saga_outbox WHERE saga_id = ANY($1::uuid[])', [ids]);
+      expect(left.rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
 });
