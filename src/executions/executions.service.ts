@@ -56,7 +56,8 @@ export class ExecutionsService {
 
   /**
    * Starts a saga: the saga, its first history events and the work for step 1
-   * commit in one statement before this returns. With an idempotency key, the
+   * commit in one statement before this returns; the work is published to
+   * BullMQ right after, without holding up the answer. With an idempotency key, the
    * same request returns the saga it started; a different request under the
    * same key is refused.
    */
@@ -114,7 +115,9 @@ export class ExecutionsService {
       return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
     }
     crashPoint('after-commit-before-publish');
-    await this.outbox.publishCommitted(outboxIds, jobs);
+    // The saga is durable now: answer without waiting for Redis. The outbox row stays until the
+    // publish succeeds, and the relay publishes it if this one does not (publishCommitted never throws).
+    void this.outbox.publishCommitted(outboxIds, jobs);
     this.metrics.sagasStarted.inc({ definition: saga.definitionName });
     this.tracing.runStarted({ id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
     return { saga, created: true };
