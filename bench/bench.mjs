@@ -7,6 +7,7 @@
 //   npm run bench                  # every mode and participant kind
 //   npm run bench -- --quick       # a short run (under a minute)
 //   npm run bench -- --mode=split --participants=queue
+//   npm run bench -- --repeat=3    # the measured phases 3 times on the same processes (memory growth)
 //
 // For each server mode (all: one all-in-one process; split: an API process
 // and a worker process) and participant kind (http: a keep-alive no-op HTTP
@@ -32,6 +33,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Map(process.argv.slice(2).map((a) => (a.includes('=') ? a.replace(/^--/, '').split('=') : [a.replace(/^--/, ''), 'true'])));
 const quick = args.has('quick');
 const SIZES = quick ? { n: 300, c: 50, latN: 30, warmup: 100 } : { n: 2000, c: 50, latN: 200, warmup: 500 };
+/** Runs of the measured phases on the same processes: RSS after each shows whether memory grows. */
+const REPEAT = Number(args.get('repeat') ?? 1);
 const MODES = (args.get('mode') ?? (quick ? 'all' : 'all,split')).split(',');
 const KINDS = (args.get('participants') ?? 'http,queue').split(',');
 const WAIT_MS = 30_000;
@@ -55,8 +58,9 @@ function validate(saga, variant) {
 
 /**
  * The trigger endpoint's own latency: POST /v1/sagas without waitMs answers
- * once the saga and its first work are committed. One request at a time;
- * the sagas then run out before the next configuration.
+ * once the saga and its first work are committed. One request at a time,
+ * each after the previous saga settled (GET ?waitMs=, not timed), so the
+ * figure is the endpoint's, not that of the sagas running behind it.
  */
 async function triggerPhase(http, n) {
   await new Promise((r) => setTimeout(r, 1200));
@@ -66,6 +70,8 @@ async function triggerPhase(http, n) {
     const res = await http.call('POST', '/v1/sagas', { definition: 'bench-order', input: { variant: 'happy' } });
     lat.push(performance.now() - t0);
     if (res.status !== 202) throw new Error(`trigger answered ${res.status}: ${JSON.stringify(res.body)}`);
+    const settled = await http.call('GET', `/v1/sagas/${res.body.id}?waitMs=${WAIT_MS}`);
+    validate(settled.body, 'happy');
   }
   lat.sort((a, b) => a - b);
   const pct = (p) => round(lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))], 2);
@@ -126,15 +132,22 @@ async function runConfiguration(mode, kind) {
     log(`${mode}/${kind}: processes ${procs.map((p) => `${p.name} (pid ${p.child.pid})`).join(', ')}`);
     await phase('warmup', SIZES.warmup, SIZES.c, 'happy');
     await phase('warmup-fail', Math.ceil(SIZES.warmup / 2), SIZES.c, 'fail');
-    const phases = {
-      happy: await phase('happy', SIZES.n, SIZES.c, 'happy'),
-      compensating: await phase('compensating', SIZES.n, SIZES.c, 'fail'),
-      sequential_happy: await phase('sequential-happy', SIZES.latN, 1, 'happy'),
-      sequential_compensating: await phase('sequential-compensating', SIZES.latN, 1, 'fail'),
-      trigger: await triggerPhase(http, SIZES.latN),
-    };
+    let phases;
+    const rssByRun = [];
+    for (let run = 1; run <= REPEAT; run++) {
+      if (REPEAT > 1) log(`${mode}/${kind}: run ${run} of ${REPEAT}`);
+      phases = {
+        happy: await phase('happy', SIZES.n, SIZES.c, 'happy'),
+        compensating: await phase('compensating', SIZES.n, SIZES.c, 'fail'),
+        sequential_happy: await phase('sequential-happy', SIZES.latN, 1, 'happy'),
+        sequential_compensating: await phase('sequential-compensating', SIZES.latN, 1, 'fail'),
+        trigger: await triggerPhase(http, SIZES.latN),
+      };
+      rssByRun.push(Object.fromEntries(procs.map((p) => [p.name, procStats(p.child.pid).rssMiB])));
+      if (REPEAT > 1) log(`${mode}/${kind}: RSS after run ${run}: ${Object.entries(rssByRun[run - 1]).map(([n, v]) => `${n} ${v} MiB`).join(', ')}`);
+    }
     const peakRss = Object.fromEntries(procs.map((p) => [p.name, procStats(p.child.pid).peakMiB]));
-    return { mode, participants: kind, phases, peak_rss_mib: peakRss };
+    return { mode, participants: kind, phases, peak_rss_mib: peakRss, rss_after_each_run_mib: rssByRun };
   } finally {
     await close();
   }

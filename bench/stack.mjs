@@ -33,10 +33,11 @@ export function procStats(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     const cpuS = (Number(stat[11]) + Number(stat[12])) / TICKS;
-    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { cpuS, peakMiB: Math.round(peakKb / 1024) };
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { cpuS, peakMiB: Math.round(kb('VmHWM') / 1024), rssMiB: Math.round(kb('VmRSS') / 1024) };
   } catch {
-    return { cpuS: NaN, peakMiB: NaN };
+    return { cpuS: NaN, peakMiB: NaN, rssMiB: NaN };
   }
 }
 
@@ -80,7 +81,9 @@ export function definition(kind, participantUrl) {
 /**
  * Starts the stack for `mode` (all | split) and participant `kind` (http | queue)
  * with the bench-order definition registered. `close()` stops every process
- * and drops the database. SERVER_NODE_ARGS adds node flags to the servers.
+ * and drops the database. SERVER_NODE_ARGS adds node flags to the servers;
+ * SERVER_ROOT runs the server of another checkout's build (before/after
+ * comparisons: the same harness against two builds).
  */
 export async function startStack(mode, kind) {
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -121,7 +124,8 @@ export async function startStack(mode, kind) {
     const roles = mode === 'split' ? [['api', port], ['worker', port + 1]] : [['all', port]];
     const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
     for (const [role, p] of roles) {
-      const server = startProcess(`server-${role}`, path.join(root, 'dist/src/main.js'), serverEnv(role, p), /listening on/, nodeArgs);
+      const main = path.join(path.resolve(process.env.SERVER_ROOT ?? root), 'dist/src/main.js');
+      const server = startProcess(`server-${role}`, main, serverEnv(role, p), /listening on/, nodeArgs);
       procs.push(server);
       await server.ready;
     }

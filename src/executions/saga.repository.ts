@@ -228,7 +228,10 @@ const UPDATE_SQL = `
       version = version + 1,
       updated_at = (p->>'now')::timestamptz
     FROM x
-    WHERE saga.id = x.id AND saga.version = (p->>'version')::int
+    -- The id array makes the plan an index scan of saga whatever the size of x is taken to be: the
+    -- prepared statement's generic plan assumes 100 items and otherwise chose a hash join over a
+    -- sequential scan of saga, which grew with the table.
+    WHERE saga.id = ANY(ARRAY(SELECT id FROM x)) AND saga.id = x.id AND saga.version = (p->>'version')::int
     RETURNING saga.id, saga.status
   ), st AS (
     -- A field present in the patch is set (JSON null included); an absent one is kept.
