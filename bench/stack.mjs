@@ -122,7 +122,8 @@ export async function startStack(mode, kind) {
       PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8',
     });
     const roles = mode === 'split' ? [['api', port], ['worker', port + 1]] : [['all', port]];
-    const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // As scripts/start.sh starts it (MAX_OLD_SPACE_MB), then SERVER_NODE_ARGS.
+    const nodeArgs = [`--max-old-space-size=${process.env.MAX_OLD_SPACE_MB ?? 256}`, ...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     for (const [role, p] of roles) {
       const main = path.join(path.resolve(process.env.SERVER_ROOT ?? root), 'dist/src/main.js');
       const server = startProcess(`server-${role}`, main, serverEnv(role, p), /listening on/, nodeArgs);
