@@ -161,7 +161,8 @@ export class ExecutionsService {
         return { outcome: decision.outcome, reason: decision.reason };
       }
       const jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c));
-      const outboxIds = await this.sagas.update(record, decision.saga, decision.steps, decision.results, decision.events, jobs, now);
+      const { saga, steps, results, events } = decision;
+      const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, now });
       if (outboxIds === null) continue;
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);

@@ -4,6 +4,17 @@ import type { SagaRecord, StepRecord } from './saga.repository.js';
 
 const iso = (value: Date | null | undefined): string | null => (value ? value.toISOString() : null);
 
+/** A decision as it is stored: the engine's patches and history, the jobs it dispatches, and when. */
+export interface Transition {
+  saga: SagaPatch;
+  steps: Map<number, StepPatch>;
+  /** Outputs to merge into the saga's `results`, by step name. */
+  results: Record<string, unknown>;
+  events: HistoryEventDraft[];
+  jobs: StepJob[];
+  now: Date;
+}
+
 /**
  * The saga as the guarded update stores it (`UPDATE_SQL` in saga.repository):
  * a field present in the patch is set, an absent one kept; results merge
@@ -11,15 +22,7 @@ const iso = (value: Date | null | undefined): string | null => (value ? value.to
  * process that wrote a transition run the next attempt without reading the
  * saga back.
  */
-export function patchRecord(
-  record: SagaRecord,
-  saga: SagaPatch,
-  steps: Map<number, StepPatch>,
-  results: Record<string, unknown>,
-  events: HistoryEventDraft[],
-  jobs: StepJob[],
-  now: Date,
-): SagaRecord {
+export function patchRecord(record: SagaRecord, { saga, steps, results, events, jobs, now }: Transition): SagaRecord {
   const has = (key: keyof SagaPatch) => Object.prototype.hasOwnProperty.call(saga, key) && saga[key] !== undefined;
   return {
     ...record,

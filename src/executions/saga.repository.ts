@@ -6,7 +6,7 @@ import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engin
 import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
-import { patchRecord } from './patch-record.js';
+import { patchRecord, type Transition } from './patch-record.js';
 import { Outbox } from '../dispatch/outbox.js';
 import { SETTLED_CHANNEL } from './saga-notifications.js';
 
@@ -417,15 +417,8 @@ export class SagaRepository {
    * Applies one decision if the saga is still at `record.version`. Returns the
    * ids of the outbox rows written, or null when another writer got there first.
    */
-  async update(
-    record: SagaRecord,
-    saga: SagaPatch,
-    steps: Map<number, StepPatch>,
-    results: Record<string, unknown>,
-    events: HistoryEventDraft[],
-    jobs: StepJob[],
-    now: Date,
-  ): Promise<string[] | null> {
+  async update(record: SagaRecord, transition: Transition): Promise<string[] | null> {
+    const { saga, steps, results, events, jobs, now } = transition;
     // JSON drops undefined fields, so a field is present in the patch exactly when it changes.
     const outboxIds = await this.updates.submit({
       ...saga,
@@ -439,7 +432,7 @@ export class SagaRepository {
       jobs,
     });
     if (outboxIds === null) this.recent.delete(record.id);
-    else this.remember(patchRecord(record, saga, steps, results, events, jobs, now));
+    else this.remember(patchRecord(record, transition));
     return outboxIds;
   }
 
