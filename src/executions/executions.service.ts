@@ -5,7 +5,7 @@ import { canonicalJson, sha256Hex } from '../common/canonical-json.js';
 import { crashPoint } from '../common/crash-points.js';
 import { fieldError } from '../common/field-error.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import { DefinitionsRepository } from '../definitions/definitions.repository.js';
+import { DefinitionsRepository, type StoredDefinition } from '../definitions/definitions.repository.js';
 import { Outbox } from '../dispatch/outbox.js';
 import { stepJob } from '../dispatch/step-job.js';
 import { decide } from '../engine/decide.js';
@@ -15,7 +15,7 @@ import { EventType, isSettled } from '../engine/statuses.js';
 import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
-import { newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
+import { DEFINITION_MOVED, newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
 
 /** SPEC §6: inputs and step outputs over 256 KiB are refused. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -36,6 +36,11 @@ export interface BulkReplayReport {
   sagaIds: string[];
 }
 
+/** How often a start re-reads its definition when the latest version moved under it. */
+const START_ROUNDS = 3;
+/** Definition names whose latest version is kept as a guess (see `definitionToStart`). */
+const LATEST_MAX = 1_000;
+
 /** How often a transition is re-read and re-decided when another writer moved the saga first. */
 const APPLY_ATTEMPTS = 20;
 
@@ -44,6 +49,8 @@ export type ApplyOutcome = 'applied' | 'stale' | 'rejected' | 'missing';
 @Injectable()
 export class ExecutionsService {
   private readonly logger = new Logger(ExecutionsService.name);
+  /** The latest version of each definition name as last read here; the insert checks it is still current. */
+  private readonly latest = new Map<string, StoredDefinition>();
 
   constructor(
     private readonly sagas: SagaRepository,
@@ -70,6 +77,66 @@ export class ExecutionsService {
       if (existing) return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
     }
 
+    // The latest version as last read here is a guess the insert checks; when it moved, read again.
+    for (let round = 1; ; round++) {
+      const stored = await this.definitionToStart(dto, round === 1);
+      const spec = stored.entity.spec;
+      const now = new Date();
+      const id = randomUUID();
+      const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, { type: 'start' });
+      if (decision.outcome !== 'applied') throw new Error('start was not applied');
+      const events = [
+        { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
+        ...decision.events,
+      ];
+      const jobs = decision.commands.map((c) => stepJob(id, 1, c));
+      const saga = newSagaRecord(
+        {
+          id,
+          definitionName: stored.entity.name,
+          definitionVersion: stored.entity.version,
+          input,
+          correlationId: dto.correlationId ?? null,
+          idempotencyKey,
+          requestHash,
+          deadlineAt: spec.timeoutMs ? new Date(now.getTime() + spec.timeoutMs) : null,
+          stepNames: spec.steps.map((s) => s.name),
+        },
+        decision.saga,
+        decision.steps,
+        events.length,
+        now,
+      );
+      const outboxIds = await this.sagas.insert(saga, events, jobs, dto.version === undefined ? stored.entity.name : null);
+      if (outboxIds === DEFINITION_MOVED) {
+        this.latest.delete(stored.entity.name);
+        if (round < START_ROUNDS) continue;
+        throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Definition "${dto.definition}" kept changing while the saga was started; retry.`);
+      }
+      if (outboxIds === null) {
+        // Another request with the same key won the insert.
+        const existing = await this.sagas.findByIdempotencyKey(idempotencyKey!);
+        if (!existing) throw new Error('idempotency conflict without a saga');
+        return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
+      }
+      crashPoint('after-commit-before-publish');
+      // The saga is durable now: answer without waiting for Redis. The outbox row stays until the
+      // publish succeeds, and the relay publishes it if this one does not (publishCommitted never throws).
+      void this.outbox.publishCommitted(outboxIds, jobs);
+      this.metrics.sagasStarted.inc({ definition: saga.definitionName });
+      this.tracing.runStarted({ id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
+      return { saga, created: true };
+    }
+  }
+
+  /**
+   * The definition version a start uses: the pinned one, or the latest. With
+   * `mayGuess`, the latest as last read by this process (the insert checks it
+   * is still the latest); otherwise read now, and kept as the next guess.
+   */
+  private async definitionToStart(dto: StartSagaDto, mayGuess: boolean): Promise<StoredDefinition> {
+    const guess = dto.version === undefined && mayGuess ? this.latest.get(dto.definition) : undefined;
+    if (guess) return guess;
     const stored = dto.version === undefined ? await this.definitions.findLatest(dto.definition) : await this.definitions.findVersion(dto.definition, dto.version);
     if (!stored) {
       const known = dto.version !== undefined && (await this.definitions.findLatest(dto.definition));
@@ -80,47 +147,12 @@ export class ExecutionsService {
     if (!stored.enabled) {
       throw new AppError(ErrorCode.DEFINITION_DISABLED, `Definition "${dto.definition}" is disabled; register it again to enable it.`);
     }
-    const spec = stored.entity.spec;
-    const now = new Date();
-    const id = randomUUID();
-    const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, { type: 'start' });
-    if (decision.outcome !== 'applied') throw new Error('start was not applied');
-    const events = [
-      { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
-      ...decision.events,
-    ];
-    const jobs = decision.commands.map((c) => stepJob(id, 1, c));
-    const saga = newSagaRecord(
-      {
-        id,
-        definitionName: stored.entity.name,
-        definitionVersion: stored.entity.version,
-        input,
-        correlationId: dto.correlationId ?? null,
-        idempotencyKey,
-        requestHash,
-        deadlineAt: spec.timeoutMs ? new Date(now.getTime() + spec.timeoutMs) : null,
-        stepNames: spec.steps.map((s) => s.name),
-      },
-      decision.saga,
-      decision.steps,
-      events.length,
-      now,
-    );
-    const outboxIds = await this.sagas.insert(saga, events, jobs);
-    if (outboxIds === null) {
-      // Another request with the same key won the insert.
-      const existing = await this.sagas.findByIdempotencyKey(idempotencyKey!);
-      if (!existing) throw new Error('idempotency conflict without a saga');
-      return { saga: this.sameRequestOrThrow(existing, requestHash!), created: false };
+    if (dto.version === undefined) {
+      this.latest.delete(stored.entity.name);
+      this.latest.set(stored.entity.name, stored);
+      if (this.latest.size > LATEST_MAX) this.latest.delete(this.latest.keys().next().value!);
     }
-    crashPoint('after-commit-before-publish');
-    // The saga is durable now: answer without waiting for Redis. The outbox row stays until the
-    // publish succeeds, and the relay publishes it if this one does not (publishCommitted never throws).
-    void this.outbox.publishCommitted(outboxIds, jobs);
-    this.metrics.sagasStarted.inc({ definition: saga.definitionName });
-    this.tracing.runStarted({ id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
-    return { saga, created: true };
+    return stored;
   }
 
   private sameRequestOrThrow(existing: SagaRecord, requestHash: string): SagaRecord {

@@ -185,15 +185,25 @@ const NOTIFY_SETTLED = `,
 const ITEMS = `x AS (SELECT (value->>'id')::uuid AS id, value AS p FROM jsonb_array_elements($1::jsonb)),
   published AS (DELETE FROM saga_outbox WHERE id = ANY($2::bigint[]))`;
 
+/**
+ * Inserts new sagas. An item with `latestOf` was started on the latest
+ * version of that definition as this process last read it: it is inserted
+ * only while that version is still the latest and the name enabled, checked
+ * in the same statement (so the trigger needs no read of its own); otherwise
+ * it is reported in `moved`.
+ */
 const INSERT_SQL = `
-  WITH ${ITEMS}, s AS (
+  WITH ${ITEMS}, current AS (
+    SELECT x.id FROM x LEFT JOIN saga_definition_name n ON n.name = x.p->>'latestOf'
+     WHERE NOT (x.p ? 'latestOf') OR (n.latest_version = (x.p->>'definitionVersion')::int AND n.enabled)
+  ), s AS (
     INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id, cursor, phase, attempt,
                       awaiting, dispatched_at, deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at)
     SELECT x.id, p->>'definitionName', (p->>'definitionVersion')::int, p->>'status', p->'input', p->>'correlationId',
            (p->>'cursor')::int, p->>'phase', (p->>'attempt')::int, (p->>'awaiting')::boolean, (p->>'now')::timestamptz,
            (p->>'deadlineAt')::timestamptz, (p->>'nextSeq')::int, p->>'idempotencyKey', p->>'requestHash',
            (p->>'now')::timestamptz, (p->>'now')::timestamptz
-      FROM x
+      FROM x WHERE x.id IN (SELECT id FROM current)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
   ), st AS (
@@ -201,7 +211,8 @@ const INSERT_SQL = `
     SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at
       FROM s JOIN x ON x.id = s.id,
            jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz)
-  ), ${writeEventsAndOutbox()}`;
+  ), ${writeEventsAndOutbox(`,
+         (SELECT coalesce(json_agg(x.id), '[]') FROM x WHERE x.id NOT IN (SELECT id FROM current)) AS moved`)}`;
 
 const UPDATE_SQL = `
   WITH ${ITEMS}, s AS (
@@ -289,6 +300,8 @@ const STATUS_LITERAL = /^[A-Z_]+$/;
 
 /** What a batched write reports per saga: the outbox ids it wrote, or null when its guard did not match. */
 type WriteResult = string[] | null;
+/** An insert refused because its definition version is no longer the latest, or the name is disabled (see INSERT_SQL). */
+export const DEFINITION_MOVED = 'definition-moved';
 
 interface WriteItem {
   id: string;
@@ -315,11 +328,12 @@ export class SagaRepository {
     maxBatch: MAX_BATCH,
     maxInFlight: READS_IN_FLIGHT,
   });
-  private readonly inserts = new Batcher<WriteItem, WriteResult>((items) => this.write('saga_insert', INSERT_SQL, items), {
+  private readonly inserts = new Batcher<WriteItem, WriteResult | typeof DEFINITION_MOVED>((items) => this.write('saga_insert', INSERT_SQL, items), {
     maxBatch: MAX_BATCH,
     maxInFlight: WRITES_IN_FLIGHT,
   });
-  private readonly updates = new Batcher<WriteItem, WriteResult>((items) => this.write('saga_update', UPDATE_SQL, items), {
+  // The update statement reports no `moved`.
+  private readonly updates = new Batcher<WriteItem, WriteResult>((items) => this.write('saga_update', UPDATE_SQL, items) as Promise<WriteResult[]>, {
     maxBatch: MAX_BATCH,
     maxInFlight: WRITES_IN_FLIGHT,
     key: (item) => item.id,
@@ -370,9 +384,9 @@ export class SagaRepository {
   }
 
   /** Runs a batched write; per item, the outbox ids written, or null when nothing was written. */
-  private async write(name: string, sql: string, items: WriteItem[]): Promise<WriteResult[]> {
+  private async write(name: string, sql: string, items: WriteItem[]): Promise<Array<WriteResult | typeof DEFINITION_MOVED>> {
     const published = this.outbox.takeDeletes();
-    let row: { written: string[]; outbox: Array<{ id: string; saga: string }> };
+    let row: { written: string[]; outbox: Array<{ id: string; saga: string }>; moved?: string[] };
     try {
       [row] = await preparedQuery<typeof row>(this.dataSource, name, sql, [JSON.stringify(items), published]);
     } catch (error) {
@@ -380,16 +394,22 @@ export class SagaRepository {
       throw error;
     }
     const written = new Set(row.written);
-    return items.map((item) => (written.has(item.id) ? row.outbox.filter((o) => o.saga === item.id).map((o) => o.id) : null));
+    const moved = new Set(row.moved ?? []);
+    return items.map((item) =>
+      written.has(item.id) ? row.outbox.filter((o) => o.saga === item.id).map((o) => o.id) : moved.has(item.id) ? DEFINITION_MOVED : null,
+    );
   }
 
   /**
    * Inserts a new saga (as built by `newSagaRecord`) with its steps, first
    * events and first work, unless its idempotency key is taken (then returns
-   * null and writes nothing).
+   * null and writes nothing). With `latestOf`, only while the saga's
+   * definition version is still the latest of that name and the name is
+   * enabled; otherwise returns DEFINITION_MOVED and writes nothing.
    */
-  async insert(saga: SagaRecord, events: HistoryEventDraft[], jobs: StepJob[]): Promise<string[] | null> {
+  async insert(saga: SagaRecord, events: HistoryEventDraft[], jobs: StepJob[], latestOf: string | null = null): Promise<string[] | null | typeof DEFINITION_MOVED> {
     const outboxIds = await this.inserts.submit({
+      ...(latestOf === null ? {} : { latestOf }),
       id: saga.id,
       definitionName: saga.definitionName,
       definitionVersion: saga.definitionVersion,
@@ -409,7 +429,7 @@ export class SagaRepository {
       events: eventRows(events, 1, 1, saga.createdAt),
       jobs,
     });
-    if (outboxIds !== null) this.remember(saga);
+    if (Array.isArray(outboxIds)) this.remember(saga);
     return outboxIds;
   }
 

@@ -243,5 +243,35 @@ describe('Saga execution (SPEC §2, §3)', () => {
       expect(res.status).toBe(409);
       expect(res.body.code).toBe('DEFINITION_DISABLED');
     });
+
+    it('should refuse a definition disabled after sagas were started on it', async () => {
+      await register('disabled-later', [step('dl1')]);
+      expect((await api.post('/v1/sagas', { definition: 'disabled-later' })).status).toBe(202);
+      await api.delete('/v1/definitions/disabled-later');
+      const res = await api.post('/v1/sagas', { definition: 'disabled-later' });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('DEFINITION_DISABLED');
+    });
+
+    it('should start the latest version registered on another instance, and refuse it once disabled there', async () => {
+      const other = await startTestApp({ ROLE: 'api' }, t);
+      try {
+        const otherApi = httpClient(other.baseUrl);
+        await register('moving', [step('mv1')]);
+        // This instance now knows version 1 as the latest.
+        expect((await api.post('/v1/sagas', { definition: 'moving' })).body.version).toBe(1);
+        expect((await otherApi.post('/v1/definitions', { name: 'moving', steps: [step('mv1'), step('mv2')] })).status).toBe(201);
+        const started = await api.post('/v1/sagas', { definition: 'moving' });
+        expect(started.status).toBe(202);
+        expect(started.body.version).toBe(2);
+        expect(started.body.steps.map((s: { name: string }) => s.name)).toEqual(['mv1', 'mv2']);
+        expect((await otherApi.delete('/v1/definitions/moving')).status).toBeLessThan(300);
+        const refused = await api.post('/v1/sagas', { definition: 'moving' });
+        expect(refused.status).toBe(409);
+        expect(refused.body.code).toBe('DEFINITION_DISABLED');
+      } finally {
+        await other.close();
+      }
+    });
   });
 });
