@@ -80,33 +80,7 @@ export class ExecutionsService {
     // The latest version as last read here is a guess the insert checks; when it moved, read again.
     for (let round = 1; ; round++) {
       const stored = await this.definitionToStart(dto, round === 1);
-      const spec = stored.entity.spec;
-      const now = new Date();
-      const id = randomUUID();
-      const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, { type: 'start' });
-      if (decision.outcome !== 'applied') throw new Error('start was not applied');
-      const events = [
-        { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
-        ...decision.events,
-      ];
-      const jobs = decision.commands.map((c) => stepJob(id, 1, c));
-      const saga = newSagaRecord(
-        {
-          id,
-          definitionName: stored.entity.name,
-          definitionVersion: stored.entity.version,
-          input,
-          correlationId: dto.correlationId ?? null,
-          idempotencyKey,
-          requestHash,
-          deadlineAt: spec.timeoutMs ? new Date(now.getTime() + spec.timeoutMs) : null,
-          stepNames: spec.steps.map((s) => s.name),
-        },
-        decision.saga,
-        decision.steps,
-        events.length,
-        now,
-      );
+      const { saga, events, jobs } = this.newSaga(stored, dto, input, idempotencyKey, requestHash);
       const outboxIds = await this.sagas.insert(saga, events, jobs, dto.version === undefined ? stored.entity.name : null);
       if (outboxIds === DEFINITION_MOVED) {
         this.latest.delete(stored.entity.name);
@@ -124,9 +98,41 @@ export class ExecutionsService {
       // publish succeeds, and the relay publishes it if this one does not (publishCommitted never throws).
       void this.outbox.publishCommitted(outboxIds, jobs);
       this.metrics.sagasStarted.inc({ definition: saga.definitionName });
-      this.tracing.runStarted({ id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
+      this.tracing.runStarted({ id: saga.id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
       return { saga, created: true };
     }
+  }
+
+  /** A new saga on `stored` as the engine starts it, with its first events and jobs. */
+  private newSaga(stored: StoredDefinition, dto: StartSagaDto, input: unknown, idempotencyKey: string | null, requestHash: string | null) {
+    const spec = stored.entity.spec;
+    const now = new Date();
+    const id = randomUUID();
+    const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, { type: 'start' });
+    if (decision.outcome !== 'applied') throw new Error('start was not applied');
+    const events = [
+      { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
+      ...decision.events,
+    ];
+    const jobs = decision.commands.map((c) => stepJob(id, 1, c));
+    const saga = newSagaRecord(
+      {
+        id,
+        definitionName: stored.entity.name,
+        definitionVersion: stored.entity.version,
+        input,
+        correlationId: dto.correlationId ?? null,
+        idempotencyKey,
+        requestHash,
+        deadlineAt: spec.timeoutMs ? new Date(now.getTime() + spec.timeoutMs) : null,
+        stepNames: spec.steps.map((s) => s.name),
+      },
+      decision.saga,
+      decision.steps,
+      events.length,
+      now,
+    );
+    return { saga, events, jobs };
   }
 
   /**
