@@ -142,4 +142,29 @@ describe('Guarded transitions', () => {
       await client.end();
     }
   });
+
+  it('should update the saga row in place (HOT) while a saga moves from step to step', async () => {
+    const api = httpClient(t.baseUrl);
+    const url = (step: string) => ({ type: 'http', url: `${p.url}/${step}` });
+    await api.post('/v1/definitions', { name: 'hot', steps: [{ name: 'h1', action: url('h1') }, { name: 'h2', action: url('h2') }, { name: 'h3', action: url('h3') }] });
+    const client = new Client({ connectionString: t.database.url });
+    await client.connect();
+    try {
+      // Statistics reach pg_stat_user_tables within about a second of each backend's transactions.
+      const stats = async () => (await client.query(`SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relname = 'saga'`)).rows[0];
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = await stats();
+      for (let i = 0; i < 5; i++) expect((await api.post('/v1/sagas?waitMs=10000', { definition: 'hot' })).body.status).toBe('COMPLETED');
+      // Each saga: three step results; the first two keep it RUNNING, the last completes it.
+      const after = await waitFor('the update statistics', async () => {
+        const s = await stats();
+        return s.upd - before.upd >= 15 ? s : undefined;
+      });
+      const updates = after.upd - before.upd;
+      const hot = after.hot - before.hot;
+      expect(hot).toBeGreaterThanOrEqual(Math.floor((updates * 2) / 3) - 1);
+    } finally {
+      await client.end();
+    }
+  });
 });
