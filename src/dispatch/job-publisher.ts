@@ -18,6 +18,14 @@ const KEEP_FAILED_S = 7 * 24 * 3600;
 export class JobPublisher implements OnApplicationShutdown {
   readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
+  /** Jobs of concurrent publishes go to Redis together. */
+  private readonly batches = new Batcher<StepJob[], void>(
+    async (lists) => {
+      await this.add(lists.flat());
+      return lists.map(() => undefined);
+    },
+    { maxBatch: 100, maxInFlight: 2 },
+  );
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {
     // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on.
@@ -38,14 +46,6 @@ export class JobPublisher implements OnApplicationShutdown {
   async publish(jobs: StepJob[]): Promise<void> {
     if (jobs.length > 0) await this.batches.submit(jobs);
   }
-
-  private readonly batches = new Batcher<StepJob[], void>(
-    async (lists) => {
-      await this.add(lists.flat());
-      return lists.map(() => undefined);
-    },
-    { maxBatch: 100, maxInFlight: 2 },
-  );
 
   private async add(jobs: StepJob[], now = Date.now()): Promise<void> {
     const byQueue = new Map<string, StepJob[]>();

@@ -310,10 +310,10 @@ interface WriteItem {
 
 /** How many statements of each kind may run at once (the rest of the pool stays free for reads and the API). */
 const WRITES_IN_FLIGHT = 4;
-/** Sagas with an outstanding attempt that this process wrote last, kept for the attempt's runner (see `findOutstanding`). */
-const RECENT_MAX = 5_000;
 const READS_IN_FLIGHT = 4;
 const MAX_BATCH = 100;
+/** Sagas with an outstanding attempt that this process wrote last, kept for the attempt's runner (see `findOutstanding`). */
+const RECENT_MAX = 5_000;
 
 /**
  * Storage of saga executions. Every write is one statement: the saga update is
@@ -383,7 +383,11 @@ export class SagaRepository {
     return rows[0] ?? null;
   }
 
-  /** Runs a batched write; per item, the outbox ids written, or null when nothing was written. */
+  /**
+   * Runs a batched write (deleting the outbox rows already published); per
+   * item, the outbox ids written, DEFINITION_MOVED (inserts only), or null
+   * when its guard did not match and nothing was written.
+   */
   private async write(name: string, sql: string, items: WriteItem[]): Promise<Array<WriteResult | typeof DEFINITION_MOVED>> {
     const published = this.outbox.takeDeletes();
     let row: { written: string[]; outbox: Array<{ id: string; saga: string }>; moved?: string[] };
