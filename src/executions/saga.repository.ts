@@ -263,6 +263,15 @@ const UPDATE_SQL = `
     WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
   ), ${writeEventsAndOutbox(NOTIFY_SETTLED)}`;
 
+/** Arms the deadlines of outstanding queue-step attempts, each only while it is still the saga's outstanding attempt. */
+const ARM_DEADLINES_SQL = `
+  WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x("sagaId" uuid, run int, step int, phase text, attempt int, deadline timestamptz))
+  UPDATE saga s SET attempt_deadline = coalesce(s.attempt_deadline, x.deadline)
+    FROM x
+   WHERE s.id = ANY(ARRAY(SELECT "sagaId" FROM x)) AND s.id = x."sagaId"
+     AND s.run = x.run AND s.cursor = x.step AND s.phase = x.phase AND s.attempt = x.attempt AND s.awaiting
+  RETURNING s.id, s.attempt_deadline AS deadline`;
+
 /** A row of the saga list: the saga without its input, results and steps, plus the step it is at. */
 export interface SagaSummaryRecord {
   id: string;
@@ -339,6 +348,11 @@ export class SagaRepository {
     key: (item) => item.id,
   });
 
+  private readonly deadlines = new Batcher<StepJobData & { deadline: string }, Date | null>((items) => this.armAttemptDeadlines(items), {
+    maxBatch: MAX_BATCH,
+    maxInFlight: WRITES_IN_FLIGHT,
+    key: (item) => item.sagaId,
+  });
   /** Insertion order is recency: the first key is the least recently written. */
   private readonly recent = new Map<string, SagaRecord>();
 
@@ -463,16 +477,17 @@ export class SagaRepository {
   /**
    * Sets the deadline of a queue step's outstanding attempt, unless one is set
    * already (a re-forward keeps the first). Returns the deadline in force, or
-   * null when `address` is no longer the outstanding attempt.
+   * null when `address` is no longer the outstanding attempt. Concurrent
+   * calls share one statement.
    */
-  async armAttemptDeadline(address: StepJobData, deadline: Date): Promise<Date | null> {
-    const rows = (await this.dataSource.query(
-      `UPDATE saga SET attempt_deadline = coalesce(attempt_deadline, $6)
-        WHERE id = $1 AND run = $2 AND cursor = $3 AND phase = $4 AND attempt = $5 AND awaiting
-        RETURNING attempt_deadline AS "deadline"`,
-      [address.sagaId, address.run, address.step, address.phase, address.attempt, deadline.toISOString()],
-    )) as [Array<{ deadline: Date }>, number];
-    return rows[0][0]?.deadline ?? null;
+  armAttemptDeadline(address: StepJobData, deadline: Date): Promise<Date | null> {
+    return this.deadlines.submit({ ...address, deadline: deadline.toISOString() });
+  }
+
+  private async armAttemptDeadlines(items: Array<StepJobData & { deadline: string }>): Promise<Array<Date | null>> {
+    const rows = await preparedQuery<{ id: string; deadline: Date }>(this.dataSource, 'saga_arm_deadlines', ARM_DEADLINES_SQL, [JSON.stringify(items)]);
+    const byId = new Map(rows.map((r) => [r.id, r.deadline]));
+    return items.map((item) => byId.get(item.sagaId) ?? null);
   }
 
   /** Marks the outstanding attempt `address` as waiting on its host's open circuit (no-op when it is no longer outstanding). */

@@ -40,9 +40,12 @@ export class QueueStepForwarder {
       return;
     }
     const payload: SagaTask = { ...envelope, task };
-    // Same job id for the same attempt: a re-forward after a crash adds nothing.
-    await this.publisher.queue(queue).add(task, payload, { jobId, ...KEEP });
+    // Same job id for the same attempt: a re-forward after a crash adds nothing. The task and its
+    // timer go at once: either may be lost alone (the timer, or the reconciler, ends the attempt).
     const delay = Math.max(0, deadline.getTime() - Date.now());
-    await this.publisher.queue(TIMERS_QUEUE).add('timeout', address, { jobId: `timeout.${jobId}`, delay, ...KEEP });
+    await Promise.all([
+      this.publisher.queue(queue).add(task, payload, { jobId, ...KEEP }),
+      this.publisher.queue(TIMERS_QUEUE).add('timeout', address, { jobId: `timeout.${jobId}`, delay, ...KEEP }),
+    ]);
   }
 }

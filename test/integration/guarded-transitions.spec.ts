@@ -172,4 +172,29 @@ describe('Guarded transitions', () => {
       await client.end();
     }
   });
+
+  it('should arm attempt deadlines of concurrent forwards in shared statements, keeping the first deadline', async () => {
+    const api = httpClient(t.baseUrl);
+    p.on('/d1', () => 'hang');
+    await api.post('/v1/definitions', { name: 'deadlines', steps: [{ name: 'd1', action: { type: 'http', url: `${p.url}/d1` }, timeoutMs: 60_000 }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await api.post('/v1/sagas', { definition: 'deadlines' })).body.id);
+    await waitFor('every d1 call', async () => (p.callsTo('/d1').filter((c) => ids.includes(c.body.sagaId)).length === 6 ? true : undefined));
+
+    const sagas = t.app.get(SagaRepository);
+    const pool = (t.app.get(DataSource).driver as unknown as { master: { query: (config: { name?: string }) => Promise<unknown> } }).master;
+    const query = jest.spyOn(pool, 'query');
+    const address = (sagaId: string, attempt = 1) => ({ sagaId, run: 1, step: 0, phase: 'action' as const, attempt });
+    const first = new Date(Date.now() + 30_000);
+    const armed = await Promise.all([...ids.map((id) => sagas.armAttemptDeadline(address(id), first)), sagas.armAttemptDeadline(address(ids[0], 2), first)]);
+    const statements = query.mock.calls.filter(([config]) => config.name === 'saga_arm_deadlines').length;
+    query.mockRestore();
+
+    expect(armed.slice(0, 6).map((d) => d?.getTime())).toEqual(ids.map(() => first.getTime()));
+    expect(armed[6]).toBeNull(); // attempt 2 is not the outstanding attempt
+    expect(statements).toBeGreaterThan(0);
+    expect(statements).toBeLessThan(6);
+    // A re-forward keeps the first deadline.
+    expect((await sagas.armAttemptDeadline(address(ids[0]), new Date(Date.now() + 90_000)))?.getTime()).toBe(first.getTime());
+  });
 });
