@@ -9,8 +9,12 @@ import type { StepJob } from './step-job.js';
 /** How long closing may wait on Redis at shutdown. */
 export const CLOSE_DEADLINE_MS = 5_000;
 
-/** Completed jobs are kept this long so a late re-publish of the same id is still a no-op. */
-const KEEP_COMPLETED_S = 3600;
+/**
+ * Failed jobs are kept for a week, for inspection. Completed step jobs are
+ * removed at once (fewer Redis writes per step): a late re-publish of the
+ * same id then runs again, and the runner drops it, since a completed job's
+ * attempt is no longer the saga's outstanding one.
+ */
 const KEEP_FAILED_S = 7 * 24 * 3600;
 
 /** Adds jobs to BullMQ. Retries are decided by the engine, so every job runs once (`attempts: 1`). */
@@ -57,7 +61,7 @@ export class JobPublisher implements OnApplicationShutdown {
         jobId: job.jobId,
         delay: job.notBefore ? Math.max(0, Date.parse(job.notBefore) - now) : undefined,
         attempts: 1,
-        removeOnComplete: { age: KEEP_COMPLETED_S },
+        removeOnComplete: true,
         removeOnFail: { age: KEEP_FAILED_S },
       },
     });

@@ -3,6 +3,8 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ExecutionsService } from '../../src/executions/executions.service.js';
 import { SagaRepository } from '../../src/executions/saga.repository.js';
+import { JobPublisher } from '../../src/dispatch/job-publisher.js';
+import { STEPS_QUEUE, stepJob } from '../../src/dispatch/step-job.js';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
@@ -196,5 +198,20 @@ describe('Guarded transitions', () => {
     expect(statements).toBeLessThan(6);
     // A re-forward keeps the first deadline.
     expect((await sagas.armAttemptDeadline(address(ids[0]), new Date(Date.now() + 90_000)))?.getTime()).toBe(first.getTime());
+  });
+
+  it('should drop a step job published again after its attempt ran (completed jobs are not kept)', async () => {
+    const api = httpClient(t.baseUrl);
+    await api.post('/v1/definitions', { name: 'again', steps: [{ name: 'a1', action: { type: 'http', url: `${p.url}/a1` } }, { name: 'a2', action: { type: 'http', url: `${p.url}/a2` } }] });
+    const saga = (await api.post('/v1/sagas?waitMs=10000', { definition: 'again' })).body;
+    expect(saga.status).toBe('COMPLETED');
+    const calls = () => p.callsTo('/a1').filter((c) => c.body.sagaId === saga.id).length;
+    expect(calls()).toBe(1);
+    // The relay or the reconciler may publish a job again late; its job id is free again by then.
+    const job = stepJob(saga.id, 1, { type: 'dispatch', step: 0, phase: 'action', attempt: 1, notBefore: null });
+    await t.app.get(JobPublisher).publish([job]);
+    const queue = t.app.get(JobPublisher).queue(STEPS_QUEUE);
+    await waitFor('the job to run', async () => ((await queue.getJobState(job.jobId)) === 'unknown' ? true : undefined));
+    expect(calls()).toBe(1);
   });
 });
