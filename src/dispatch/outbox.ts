@@ -58,18 +58,18 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       this.logger.warn(`publish failed, the relay will retry: ${(error as Error).message}`);
       return;
     }
-    this.pendingDeletes.push(...outboxIds);
-    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), DELETE_FALLBACK_MS);
+    this.queueDeletes(outboxIds);
   }
 
-  /** Published rows for a write statement to delete; hand them back with `returnDeletes` if it fails. */
+  /** Published rows for a write statement to delete; queue them again with `queueDeletes` if it fails. */
   takeDeletes(): string[] {
     const ids = this.pendingDeletes;
     this.pendingDeletes = [];
     return ids;
   }
 
-  returnDeletes(ids: string[]): void {
+  /** Queues published rows for deletion: by the next write statement, or by the fallback. */
+  queueDeletes(ids: string[]): void {
     if (ids.length === 0) return;
     this.pendingDeletes.push(...ids);
     this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), DELETE_FALLBACK_MS);

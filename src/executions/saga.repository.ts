@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engine/saga-state.js';
@@ -356,10 +357,16 @@ export class SagaRepository {
   /** Insertion order is recency: the first key is the least recently written. */
   private readonly recent = new Map<string, SagaRecord>();
 
+  /** Only processes that run step attempts keep the sagas they write (an API-only process would never read them). */
+  private readonly keepsRecent: boolean;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
-  ) {}
+    @Inject(AppConfig) config: AppConfig,
+  ) {
+    this.keepsRecent = config.runsWorkers;
+  }
 
   find(id: string): Promise<SagaRecord | null> {
     return this.reads.submit(id);
@@ -381,7 +388,7 @@ export class SagaRepository {
 
   private remember(saga: SagaRecord): void {
     this.recent.delete(saga.id);
-    if (!saga.awaiting) return;
+    if (!saga.awaiting || !this.keepsRecent) return;
     this.recent.set(saga.id, saga);
     if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
@@ -408,7 +415,7 @@ export class SagaRepository {
     try {
       [row] = await preparedQuery<typeof row>(this.dataSource, name, sql, [JSON.stringify(items), published]);
     } catch (error) {
-      this.outbox.returnDeletes(published);
+      this.outbox.queueDeletes(published);
       throw error;
     }
     const written = new Set(row.written);
