@@ -26,8 +26,8 @@ ensure_dependencies() {
 
 # Compiles to dist/ when a source file is newer than the last build.
 ensure_build() {
-  if [ ! -f dist/src/main.js ] || [ -n "$(find src migrations package-lock.json tsconfig.json -newer dist/src/main.js -print -quit)" ]; then
-    step "Building (nest build)"
+  if [ ! -f dist/src/main.js ] || [ -n "$(find src migrations ui package-lock.json tsconfig.json -newer dist/src/main.js -print -quit)" ]; then
+    step "Building (nest build, then the dashboard with vite build)"
     npm run --silent build
     touch dist/src/main.js
   fi

@@ -12,8 +12,9 @@ ensure_dependencies
 ensure_build
 ensure_services
 
-step "Type checking (tsc --noEmit)"
+step "Type checking (tsc --noEmit: server, then dashboard)"
 npx --no-install tsc --noEmit -p tsconfig.json
+npx --no-install tsc --noEmit -p ui/tsconfig.json
 
 mkdir -p .data
 status=0

@@ -9,6 +9,7 @@ import { createPino, PinoNestLogger } from './logging/pino-logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
 import { setUpBullBoard } from './http/bull-board.js';
+import { setUpDashboard } from './http/dashboard.js';
 import { setUpOpenApi } from './http/openapi.js';
 import { setUpRateLimit } from './http/rate-limit.js';
 
@@ -44,6 +45,7 @@ export async function createApp(config: AppConfig, logger: Pino = createPino(con
     app.getHttpAdapter().getInstance().addHook('onClose', closeRateLimit);
     setUpOpenApi(app);
     await setUpBullBoard(app, config);
+    await setUpDashboard(app, config);
   }
   return app;
 }

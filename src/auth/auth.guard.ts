@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ApiKeysService } from './api-keys.service.js';
-import { Principal, PUBLIC_KEY, Scope, SCOPE_KEY, SCOPES } from './scopes.js';
+import { ANY_SCOPE, Principal, PUBLIC_KEY, RouteScope, SCOPE_KEY, SCOPES } from './scopes.js';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
@@ -26,7 +26,7 @@ export function presentedKey(request: FastifyRequest): string | null {
  * behind the API's guard and the queue dashboard. Throws UNAUTHENTICATED
  * without a valid key and FORBIDDEN without the scope.
  */
-export async function authorize(keys: ApiKeysService, key: string | null, scope: Scope | undefined): Promise<Principal> {
+export async function authorize(keys: ApiKeysService, key: string | null, scope: RouteScope | undefined): Promise<Principal> {
   const principal = key ? await keys.verify(key) : null;
   if (!principal) {
     throw new AppError(
@@ -35,7 +35,7 @@ export async function authorize(keys: ApiKeysService, key: string | null, scope:
     );
   }
   if (!scope) throw new AppError(ErrorCode.FORBIDDEN, 'This endpoint declares no scope, so no key may call it.');
-  if (!principal.scopes.includes(scope)) {
+  if (scope !== ANY_SCOPE && !principal.scopes.includes(scope)) {
     throw new AppError(ErrorCode.FORBIDDEN, `This API key lacks the scope "${scope}".`, { requiredScope: scope });
   }
   return principal;
@@ -58,7 +58,7 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, targets);
+    const scope = this.reflector.getAllAndOverride<RouteScope | undefined>(SCOPE_KEY, targets);
     if (this.config.authDisabled) {
       request.principal = AUTH_DISABLED;
       return true;

@@ -28,6 +28,17 @@ export class ApiKeySchema {
   revokedAt: string | null;
 }
 
+export class CurrentKeySchema {
+  @ApiProperty({ description: 'The key\'s id, or "bootstrap" / "auth-disabled"', example: '6f1c2a9e-3d4b-4c5a-9e8f-7a6b5c4d3e2f' })
+  id: string;
+
+  @ApiProperty({ example: 'billing-service' })
+  name: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, example: ['sagas:read', 'sagas:write'] })
+  scopes: string[];
+}
+
 export class CreatedApiKeySchema extends ApiKeySchema {
   @ApiProperty({ description: 'The key: shown here once, never again', example: 'sk_3f9a1c2b_q8Vv…' })
   key: string;

@@ -6,10 +6,10 @@ import { toIntIfDecimal } from '../common/query-int.js';
 import { ApiProblems } from '../http/openapi.js';
 import { ApiKeysService, type ApiKeyView } from './api-keys.service.js';
 import { AuditLog } from './audit.js';
-import { ApiKeyListSchema, ApiKeySchema, AuditPageSchema, CreatedApiKeySchema } from './auth.schemas.js';
+import { ApiKeyListSchema, ApiKeySchema, AuditPageSchema, CreatedApiKeySchema, CurrentKeySchema } from './auth.schemas.js';
 import { CreateKeyDto } from './dto/create-key.dto.js';
 import { CurrentPrincipal } from './principal.decorator.js';
-import { RequireScope, type Principal } from './scopes.js';
+import { AnyValidKey, RequireScope, type Principal } from './scopes.js';
 
 const AUDIT_PAGE_MAX = 500;
 
@@ -37,6 +37,16 @@ export class KeysController {
   @ApiProblems(401, 403, 429, 503)
   async list(): Promise<{ items: ApiKeyView[] }> {
     return { items: await this.keys.list() };
+  }
+
+  /** The calling key's name and scopes: what the dashboard shows and which buttons it offers. */
+  @Get('keys/current')
+  @AnyValidKey()
+  @ApiOperation({ summary: 'The calling API key', description: 'Any valid key may ask, whatever its scopes.' })
+  @ApiOkResponse({ type: CurrentKeySchema })
+  @ApiProblems(401, 429, 503)
+  current(@CurrentPrincipal() principal: Principal): Principal {
+    return { id: principal.id, name: principal.name, scopes: principal.scopes };
   }
 
   @Delete('keys/:id')

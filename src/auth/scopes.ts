@@ -7,8 +7,15 @@ export type Scope = (typeof SCOPES)[number];
 export const SCOPE_KEY = 'saga:scope';
 export const PUBLIC_KEY = 'saga:public';
 
-/** The scope a route needs. A route with neither this nor @Public() is refused (fail closed). */
+/** What a route may declare: one scope, or any valid key whatever its scopes. */
+export const ANY_SCOPE = '*';
+export type RouteScope = Scope | typeof ANY_SCOPE;
+
+/** The scope a route needs. A route with neither this, @AnyValidKey() nor @Public() is refused (fail closed). */
 export const RequireScope = (scope: Scope) => SetMetadata(SCOPE_KEY, scope);
+
+/** Any valid key may call the route, whatever its scopes (e.g. to learn its own scopes). */
+export const AnyValidKey = () => SetMetadata(SCOPE_KEY, ANY_SCOPE);
 
 /** Open to anyone: health checks and the API documentation. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

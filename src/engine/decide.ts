@@ -45,7 +45,7 @@ export function decide(ctx: DecideContext, input: EngineInput): Decision {
           : compensationFailed(ctx, input.failure);
     }
     case 'cancel':
-      return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled, { by: input.by ?? null });
+      return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled, { by: input.by ?? null, reason: input.reason ?? null });
     case 'deadline':
       return stop(ctx, { code: SagaErrorCode.SAGA_TIMEOUT, message: 'The saga passed its deadline.' }, EventType.SagaTimedOut);
     case 'replay':

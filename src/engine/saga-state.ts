@@ -59,7 +59,7 @@ export type EngineInput =
   | { type: 'start' }
   | { type: 'attempt-succeeded'; step: number; phase: Phase; attempt: number; output: unknown }
   | { type: 'attempt-failed'; step: number; phase: Phase; attempt: number; failure: AttemptFailure }
-  | { type: 'cancel'; /** Who asked (the API key's name); kept in the history. */ by?: string | null }
+  | { type: 'cancel'; /** Who asked (the API key's name); kept in the history. */ by?: string | null; /** Why, as the operator said; kept in the history. */ reason?: string | null }
   | { type: 'deadline' }
   | ReplayInput;
 

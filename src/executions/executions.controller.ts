@@ -9,6 +9,7 @@ import { fieldError } from '../common/field-error.js';
 import { toIntIfDecimal } from '../common/query-int.js';
 import { BULK_REPLAY_DEFAULT_LIMIT, BulkReplayDto, REPLAYABLE_STATUSES } from './dto/bulk-replay.dto.js';
 import { ListSagasQuery, SAGA_PAGE_DEFAULT } from './dto/list-sagas.query.js';
+import { CancelSagaDto } from './dto/cancel-saga.dto.js';
 import { ReplaySagaDto } from './dto/replay-saga.dto.js';
 import { StartSagaDto } from './dto/start-saga.dto.js';
 import { BulkReplayReport, ExecutionsService } from './executions.service.js';
@@ -148,10 +149,10 @@ export class ExecutionsController {
   @ApiOperation({ summary: 'Cancel a RUNNING or PAUSED saga', description: 'It compensates with error.code CANCELLED (a RUNNING one once its step in flight ends).' })
   @ApiParam(SAGA_ID)
   @ApiAcceptedResponse({ type: SagaSchema })
-  @ApiProblems(404, 409, 503)
-  async cancel(@Param('id') id: string, @CurrentPrincipal() by: Principal): Promise<SagaView> {
-    const saga = await this.executions.cancel(id, by.name);
-    await this.audit.record(by.name, 'saga.cancel', id);
+  @ApiProblems(400, 404, 409, 503)
+  async cancel(@Param('id') id: string, @Body() body: CancelSagaDto, @CurrentPrincipal() by: Principal): Promise<SagaView> {
+    const saga = await this.executions.cancel(id, { by: by.name, reason: body.reason ?? null });
+    await this.audit.record(by.name, 'saga.cancel', id, { reason: body.reason ?? null });
     return toSagaView(saga);
   }
 

@@ -238,10 +238,10 @@ export class ExecutionsService {
   }
 
   /** POST /cancel: RUNNING and PAUSED sagas compensate; any other status is a 409. */
-  async cancel(id: string, by: string | null = null): Promise<SagaRecord> {
+  async cancel(id: string, request: { by?: string | null; reason?: string | null } = {}): Promise<SagaRecord> {
     // The saga just read is the first state decided on (a stale copy only costs a retry).
     const saga = await this.get(id);
-    const { outcome, reason } = await this.apply(id, { type: 'cancel', by }, undefined, saga);
+    const { outcome, reason } = await this.apply(id, { type: 'cancel', by: request.by ?? null, reason: request.reason ?? null }, undefined, saga);
     if (outcome === 'rejected') throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot cancel: ${reason}.`, { sagaId: id });
     return this.get(id);
   }

@@ -8,8 +8,8 @@ import { sagaApi } from '../support/saga-api.js';
 import { startServerProcess } from '../support/server-process.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
-/** What each route needs; a route missing here fails the walk, so a new endpoint must declare its scope. */
-const EXPECTED: Record<string, Scope | 'public'> = {
+/** What each route needs ('any': any valid key); a route missing here fails the walk, so a new endpoint must declare its scope. */
+const EXPECTED: Record<string, Scope | 'public' | 'any'> = {
   'post /v1/definitions': 'definitions:write',
   'get /v1/definitions': 'definitions:read',
   'get /v1/definitions/{name}': 'definitions:read',
@@ -26,6 +26,7 @@ const EXPECTED: Record<string, Scope | 'public'> = {
   'get /v1/stats': 'sagas:read',
   'post /v1/keys': 'keys:admin',
   'get /v1/keys': 'keys:admin',
+  'get /v1/keys/current': 'any',
   'delete /v1/keys/{id}': 'keys:admin',
   'get /v1/audit': 'keys:admin',
   'get /health/live': 'public',
@@ -74,7 +75,7 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
       expect({ route, status: (await call('sk_00000000_not-a-real-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).status }).toEqual({ route, status: 401 });
       for (const scope of SCOPES) {
         const res = await call(keyFor[scope]);
-        if (scope === expected) {
+        if (scope === expected || expected === 'any') {
           expect({ route, scope, allowed: res.status !== 401 && res.status !== 403 }).toEqual({ route, scope, allowed: true });
         } else {
           expect({ route, scope, status: res.status, code: res.body.code }).toEqual({ route, scope, status: 403, code: 'FORBIDDEN' });
@@ -82,7 +83,7 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
         }
       }
       // X-API-Key works as well as the bearer token.
-      const viaHeader = await call(null, { 'x-api-key': keyFor[expected] });
+      const viaHeader = await call(null, { 'x-api-key': keyFor[expected === 'any' ? 'sagas:read' : expected] });
       expect({ route, allowed: viaHeader.status !== 401 && viaHeader.status !== 403 }).toEqual({ route, allowed: true });
     }
   });
@@ -146,14 +147,26 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
     const saga = await settled((await ops.post('/v1/sagas', { definition: 'audited' })).body.id);
     expect((await ops.post(`/v1/sagas/${saga.id}/replay`, { reason: 'retry once' })).status).toBe(202);
     await settled(saga.id);
-    expect((await ops.post(`/v1/sagas/${saga.id}/cancel`)).status).toBe(202);
+    expect((await ops.post(`/v1/sagas/${saga.id}/cancel`, { reason: 'order withdrawn' })).status).toBe(202);
     const history = await events(saga.id);
     expect(history.find((e) => e.type === 'SagaReplayed')?.data).toMatchObject({ by: 'ops-console', reason: 'retry once' });
-    expect(history.find((e) => e.type === 'SagaCancelled')?.data).toMatchObject({ by: 'ops-console' });
+    expect(history.find((e) => e.type === 'SagaCancelled')?.data).toMatchObject({ by: 'ops-console', reason: 'order withdrawn' });
     const trail = (await admin.get('/v1/audit?limit=50')).body.items as Array<{ actor: string; action: string; target: string }>;
     const mine = trail.filter((e) => e.actor === 'ops-console').map((e) => `${e.action} ${e.target}`);
     expect(mine).toEqual([`saga.cancel ${saga.id}`, `saga.replay ${saga.id}`, 'definition.register audited@1']);
     expect(trail.some((e) => e.actor === 'bootstrap' && e.action === 'key.create' && e.target === opsKey.id)).toBe(true);
+    expect(trail.find((e) => e.actor === 'ops-console' && e.action === 'saga.cancel')).toMatchObject({ details: { reason: 'order withdrawn' } });
+  });
+
+  it('should tell any valid key its own name and scopes (GET /v1/keys/current), and nobody else', async () => {
+    const reader = (await admin.post('/v1/keys', { name: 'dashboard-reader', scopes: ['sagas:read', 'definitions:read'] })).body;
+    const res = await httpClient(t.baseUrl, reader.key).get('/v1/keys/current');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: reader.id, name: 'dashboard-reader', scopes: ['definitions:read', 'sagas:read'] });
+    expect((await httpClient(t.baseUrl).get('/v1/keys/current')).body).toMatchObject({ id: 'bootstrap', scopes: [...SCOPES] });
+    expect((await httpClient(t.baseUrl, null).get('/v1/keys/current')).status).toBe(401);
+    await admin.delete(`/v1/keys/${reader.id}`);
+    expect((await httpClient(t.baseUrl, reader.key).get('/v1/keys/current')).status).toBe(401);
   });
 
   it('should limit requests per key with 429 and Retry-After, each key on its own', async () => {

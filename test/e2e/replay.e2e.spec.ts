@@ -207,7 +207,14 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     p.on('/cy1/undo', () => ({ status: 422 }));
 
     const running = (await api.post('/v1/sagas', { definition: 'cx' })).body.id;
-    expect((await api.post(`/v1/sagas/${running}/cancel`)).status).toBe(202);
+    // A bad reason is refused before anything changes.
+    const tooLong = await api.post(`/v1/sagas/${running}/cancel`, { reason: 'x'.repeat(1001) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors.map((e: { path: string }) => e.path)).toEqual(['reason']);
+    expect((await api.post(`/v1/sagas/${running}/cancel`, { why: 'unknown field' })).status).toBe(400);
+    expect((await api.get(`/v1/sagas/${running}`)).body.status).toBe('RUNNING');
+    expect((await api.post(`/v1/sagas/${running}/cancel`, { reason: 'customer withdrew' })).status).toBe(202);
+    expect((await events(running)).find((e) => e.type === 'SagaCancelled')?.data).toMatchObject({ reason: 'customer withdrew' });
     const compensating = running; // now COMPENSATING until cx1's attempt ends
     expect((await api.post(`/v1/sagas/${compensating}/cancel`)).status).toBe(409);
     expect((await settled(running)).status).toBe('COMPENSATED');

@@ -1,0 +1,93 @@
+/**
+ * The run of a saga as bars in time order, from its history: one bar per
+ * step attempt and per compensation attempt, and one per backoff wait before
+ * a retry. Pure (no DOM), so it is unit tested on its own.
+ */
+
+export interface TimelineEvent {
+  seq: number;
+  run: number;
+  type: string;
+  step: string | null;
+  phase: 'action' | 'compensation' | null;
+  attempt: number | null;
+  at: string;
+  data: Record<string, unknown> | null;
+}
+
+export type BarOutcome = 'succeeded' | 'failed' | 'running' | 'wait';
+
+export interface Bar {
+  step: string;
+  phase: 'action' | 'compensation';
+  attempt: number;
+  kind: 'attempt' | 'wait';
+  start: number;
+  end: number;
+  outcome: BarOutcome;
+  /** The attempt's start is its retry's due time: the history records when a retry was scheduled, not when it was picked up. */
+  estimatedStart: boolean;
+  error: unknown;
+}
+
+export interface Timeline {
+  start: number;
+  end: number;
+  bars: Bar[];
+}
+
+const STARTED = new Set(['StepStarted', 'CompensationStarted']);
+const SUCCEEDED = new Set(['StepSucceeded', 'CompensationSucceeded']);
+const FAILED = new Set(['StepFailed', 'CompensationFailed']);
+
+/** Runs present in a history, oldest first. */
+export function runsOf(events: readonly TimelineEvent[]): number[] {
+  return [...new Set(events.map((e) => e.run))].sort((a, b) => a - b);
+}
+
+export function buildTimeline(events: readonly TimelineEvent[], run: number, now: number): Timeline {
+  const ofRun = events.filter((e) => e.run === run).sort((a, b) => a.seq - b.seq);
+  const bars: Bar[] = [];
+  const open = new Map<string, Bar>();
+  const key = (step: string, phase: string, attempt: number) => `${phase}\u0000${step}\u0000${attempt}`;
+  const begin = (e: TimelineEvent, start: number, estimatedStart: boolean) => {
+    const bar: Bar = { step: e.step!, phase: e.phase!, attempt: e.attempt!, kind: 'attempt', start, end: start, outcome: 'running', estimatedStart, error: null };
+    bars.push(bar);
+    open.set(key(bar.step, bar.phase, bar.attempt), bar);
+  };
+
+  for (const e of ofRun) {
+    if (e.step === null || e.phase === null || e.attempt === null) continue;
+    const at = Date.parse(e.at);
+    if (STARTED.has(e.type)) {
+      begin(e, at, false);
+    } else if (e.type === 'StepRetryScheduled') {
+      const due = at + Number(e.data?.delayMs ?? 0);
+      bars.push({ step: e.step, phase: e.phase, attempt: e.attempt, kind: 'wait', start: at, end: due, outcome: 'wait', estimatedStart: false, error: null });
+      begin(e, due, true);
+    } else if (SUCCEEDED.has(e.type) || FAILED.has(e.type)) {
+      const k = key(e.step, e.phase, e.attempt);
+      const bar = open.get(k);
+      if (!bar) continue;
+      open.delete(k);
+      bar.end = Math.max(at, bar.start);
+      // A retry picked up before its due time (e.g. a replay) ends before it "started": start at its end.
+      if (bar.estimatedStart && at < bar.start) bar.start = at;
+      bar.outcome = SUCCEEDED.has(e.type) ? 'succeeded' : 'failed';
+      bar.error = FAILED.has(e.type) ? (e.data?.error ?? null) : null;
+    }
+  }
+
+  // Attempts still open run until now; a retry not yet due is only its wait.
+  const shown = bars.filter((bar) => {
+    if (bar.outcome !== 'running') return true;
+    if (bar.start > now) return false;
+    bar.end = Math.max(now, bar.start);
+    return true;
+  });
+  shown.sort((a, b) => a.start - b.start || (a.kind === 'wait' ? -1 : 1));
+  const times = ofRun.map((e) => Date.parse(e.at));
+  const start = Math.min(...times, ...shown.map((b) => b.start));
+  const end = Math.max(...times, ...shown.map((b) => b.end));
+  return { start: Number.isFinite(start) ? start : now, end: Number.isFinite(end) ? end : now, bars: shown };
+}
