@@ -40,3 +40,18 @@ ensure_services() {
   exports="$(node scripts/services.mjs)" || exit 1
   eval "$exports"
 }
+
+# Debian's Chromium for the dashboard's browser tests (playwright-core drives it;
+# a test tool's own browser download does not work here). Installed with apt-get
+# when missing; CHROMIUM_PATH names another binary.
+ensure_chromium() {
+  local bin="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  [ -x "$bin" ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "Installing Chromium for the browser tests (apt-get install chromium, once)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing at $bin and this user cannot apt-get it: install chromium (or set CHROMIUM_PATH), then run again. The browser tests will fail without it." >&2
+  fi
+}

@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_dependencies
 ensure_build
 ensure_services
+ensure_chromium
 
 step "Type checking (tsc --noEmit: server, then dashboard)"
 npx --no-install tsc --noEmit -p tsconfig.json

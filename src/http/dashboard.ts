@@ -41,9 +41,10 @@ export async function setUpDashboard(app: NestFastifyApplication, config: AppCon
     prefix: `${DASHBOARD_PATH}/`,
     decorateReply: false,
     index: ['index.html'],
-    setHeaders: (response: { setHeader(name: string, value: string): void }, file: string) => {
+    // @fastify/static passes the Fastify reply here.
+    setHeaders: (reply: { header(name: string, value: string): unknown }, file: string) => {
       const immutable = file.includes(`${path.sep}assets${path.sep}`);
-      response.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
 }

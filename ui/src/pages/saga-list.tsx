@@ -6,7 +6,11 @@ import { elapsed, formatAge, formatDuration } from '../format';
 import { href, navigate } from '../router';
 
 const PAGE_SIZE = 25;
+/** Refresh period while sagas run, and while none does (a saga may start elsewhere). */
 const REFRESH_MS = 2000;
+const IDLE_REFRESH_MS = 10_000;
+/** Terminal statuses: no step is current any more. */
+const FINISHED: readonly string[] = ['COMPLETED', 'COMPENSATED'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Sagas, newest first: counts per status, filters, search, pages; refreshes itself while sagas run. */
@@ -64,7 +68,7 @@ export function SagaList({ params }: { params: URLSearchParams }) {
   }, [api]);
 
   const live = Boolean(page?.items.some((s) => ACTIVE_STATUSES.includes(s.status)) || (stats && ACTIVE_STATUSES.some((s) => stats.byStatus[s] > 0)));
-  usePolling(live, REFRESH_MS, () => void load());
+  usePolling(true, live ? REFRESH_MS : IDLE_REFRESH_MS, () => void load());
 
   const setFilter = (changes: Record<string, string>) => navigate('/sagas', { status, definition, correlationId, ...changes });
 
@@ -89,7 +93,7 @@ export function SagaList({ params }: { params: URLSearchParams }) {
       <div className="page-head">
         <h1>Sagas</h1>
         <span className="muted refresh" data-testid="refresh-state">
-          {live ? 'Refreshing every 2 s' : 'Up to date'}
+          {live ? 'Sagas running: refreshing every 2 s' : 'Refreshing every 10 s'}
           {updatedAt ? ` · ${new Date(updatedAt).toLocaleTimeString()}` : ''}
         </span>
       </div>
@@ -169,8 +173,8 @@ export function SagaList({ params }: { params: URLSearchParams }) {
               <td>v{saga.version}</td>
               <td>{saga.correlationId ?? <span className="muted">–</span>}</td>
               <td>
-                {saga.currentStep ?? <span className="muted">–</span>}
-                {saga.currentStep && saga.phase === 'compensation' && <span className="tag">compensation</span>}
+                {saga.currentStep && !FINISHED.includes(saga.status) ? saga.currentStep : <span className="muted">–</span>}
+                {saga.currentStep && !FINISHED.includes(saga.status) && saga.phase === 'compensation' && <span className="tag">compensation</span>}
               </td>
               <td title={saga.createdAt}>{formatAge(saga.createdAt)}</td>
               <td>{formatDuration(elapsed(saga.createdAt, saga.finishedAt) ?? NaN)}</td>

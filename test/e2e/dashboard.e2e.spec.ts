@@ -1,0 +1,299 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TEST_ADMIN_KEY } from '../support/api-key.js';
+import { httpClient, HttpClient } from '../support/http-client.js';
+import { Participant } from '../support/participant.js';
+import { sagaApi, type SagaApi } from '../support/saga-api.js';
+import { startTestApp, TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Debian's Chromium (scripts/test.sh installs it); playwright-core drives it. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** With SCREENSHOTS_DIR set, the list and a detail page are saved there (docs/screenshots in the README). */
+const SCREENSHOTS_DIR = process.env.SCREENSHOTS_DIR;
+
+describe('Dashboard at /ui (browser)', () => {
+  let t: TestApp;
+  let api: HttpClient;
+  let p: Participant;
+  let browser: Browser;
+  let settled: SagaApi['settled'];
+  let events: SagaApi['events'];
+  /** Console errors and uncaught page errors of every page: there must be none. */
+  const consoleErrors: string[] = [];
+  const contexts: BrowserContext[] = [];
+  const ids = { completed: [] as string[], compensated: [] as string[], paused: '' };
+  const manual = { broken: true };
+
+  function step(name: string, extra: Record<string, unknown> = {}) {
+    return {
+      name,
+      action: { type: 'http', url: `${p.url}/${name}` },
+      compensation: { type: 'http', url: `${p.url}/${name}/undo` },
+      retry: { maxAttempts: 2, backoff: 'fixed', initialDelayMs: 50, maxDelayMs: 50 },
+      timeoutMs: 10_000,
+      ...extra,
+    };
+  }
+
+  async function start(definition: string, correlationId: string): Promise<string> {
+    const res = await api.post('/v1/sagas', { definition, input: { orderId: correlationId }, correlationId });
+    expect(res.status).toBe(202);
+    return res.body.id;
+  }
+
+  /** A new browser context (its own sessionStorage) on the dashboard, signed in with `key`. */
+  async function openDashboard(key: string, hash = ''): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(`${page.url()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+    await page.goto(`${t.baseUrl}/ui/${hash}`);
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.locator('[data-testid="key-name"]').waitFor();
+    return page;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = httpClient(t.baseUrl);
+    ({ settled, events } = sagaApi(api));
+    p = await new Participant().start();
+    p.on('/ship', () => ({ status: 422, body: { error: 'address rejected' } }));
+    p.on('/review', () => (manual.broken ? { status: 422, body: { error: 'needs a human' } } : { status: 200, body: { approved: true } }));
+    p.on('/pack-slowly', () => ({ status: 200, body: { packed: true }, delayMs: 6000 }));
+    const register = sagaApi(api).register;
+    await register('order-fulfilment', [step('reserve'), step('charge')]);
+    // v2 adds a step: the definitions page shows the change.
+    await register('order-fulfilment', [step('reserve'), step('charge'), step('notify', { compensation: undefined })], { description: 'now with a notification' });
+    await register('order-shipping', [step('reserve'), step('charge'), step('ship')]);
+    await register('manual-review', [step('reserve'), step('review')], { onStepFailure: 'pause' });
+    await register('slow-packing', [step('reserve'), step('pack-slowly', { retry: { maxAttempts: 1 } })]);
+    for (let i = 1; i <= 3; i++) ids.completed.push(await start('order-fulfilment', `order-${i}`));
+    for (let i = 4; i <= 5; i++) ids.compensated.push(await start('order-shipping', `order-${i}`));
+    ids.paused = await start('manual-review', 'order-6');
+    for (const id of ids.completed) expect((await settled(id)).status).toBe('COMPLETED');
+    for (const id of ids.compensated) expect((await settled(id)).status).toBe('COMPENSATED');
+    expect((await settled(ids.paused)).status).toBe('PAUSED');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await p.stop();
+    await t.close();
+  });
+
+  afterEach(() => {
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('should ask for a key once, show the counts per status, and filter the list to COMPENSATED', async () => {
+    const page = await openDashboard(TEST_ADMIN_KEY);
+    await expect(page.locator('[data-testid="key-name"]').textContent()).resolves.toBe('bootstrap');
+    const counts = page.locator('[data-testid="counts"]');
+    await waitFor('the counts', async () => ((await counts.locator('[data-status="COMPENSATED"] .count-n').textContent()) === '2' ? true : undefined));
+    await expect(counts.locator('[data-status="COMPLETED"] .count-n').textContent()).resolves.toBe('3');
+    await expect(counts.locator('[data-status="PAUSED"] .count-n').textContent()).resolves.toBe('1');
+    await expect(page.locator('[data-testid="saga-row"]').count()).resolves.toBe(6);
+
+    await page.getByLabel('Status').selectOption('COMPENSATED');
+    await waitFor('the filtered list', async () => ((await page.locator('[data-testid="saga-row"]').count()) === 2 ? true : undefined));
+    const rows = page.locator('[data-testid="saga-row"]');
+    await expect(rows.locator('[data-testid="status"]').allTextContents()).resolves.toEqual(['COMPENSATED', 'COMPENSATED']);
+    // Newest first.
+    await expect(rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-saga-id')))).resolves.toEqual([...ids.compensated].reverse());
+    expect(page.url()).toContain('status=COMPENSATED');
+
+    // The key is kept for the session: a reload does not ask again.
+    await page.reload();
+    await page.locator('[data-testid="key-name"]').waitFor();
+    await expect(page.getByLabel('API key').count()).resolves.toBe(0);
+    if (SCREENSHOTS_DIR) {
+      mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+      await page.goto(`${t.baseUrl}/ui/#/sagas`);
+      await page.locator('[data-testid="saga-row"]').nth(5).waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'dashboard-sagas.png') });
+    }
+  });
+
+  it('should search by correlation id and by saga id', async () => {
+    const page = await openDashboard(TEST_ADMIN_KEY);
+    await page.getByLabel('Saga id or correlation id').fill('order-2');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await waitFor('one row', async () => ((await page.locator('[data-testid="saga-row"]').count()) === 1 ? true : undefined));
+    await expect(page.locator('[data-testid="saga-row"]').getAttribute('data-saga-id')).resolves.toBe(ids.completed[1]);
+
+    await page.getByLabel('Saga id or correlation id').fill(ids.paused);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(`**/ui/#/sagas/${ids.paused}`);
+    await page.locator('[data-testid="timeline"]').waitFor();
+  });
+
+  it('should draw the compensations of a COMPENSATED saga after its steps, in reverse order', async () => {
+    const page = await openDashboard(TEST_ADMIN_KEY, '#/sagas?status=COMPENSATED');
+    await page.locator('[data-testid="saga-row"]').first().click();
+    await page.waitForURL(`**/ui/#/sagas/${ids.compensated[1]}`);
+    const bars = page.locator('[data-testid="timeline-bar"][data-kind="attempt"]');
+    await waitFor('the timeline', async () => ((await bars.count()) >= 5 ? true : undefined));
+    const drawn = await bars.evaluateAll((els) =>
+      els.map((el) => ({ label: `${el.getAttribute('data-phase')}:${el.getAttribute('data-step')}:${el.getAttribute('data-outcome')}`, left: el.getBoundingClientRect().left })),
+    );
+    // ship's 422 is a permanent failure: one failed attempt, then charge and reserve are undone, last first.
+    expect(drawn.map((d) => d.label)).toEqual([
+      'action:reserve:succeeded',
+      'action:charge:succeeded',
+      'action:ship:failed',
+      'compensation:charge:succeeded',
+      'compensation:reserve:succeeded',
+    ]);
+    const lefts = drawn.map((d) => d.left);
+    expect([...lefts].sort((a, b) => a - b)).toEqual(lefts);
+    expect(lefts[4]).toBeGreaterThan(lefts[0]);
+    // The history and the step's error are there too.
+    await expect(page.locator('[data-testid="event-row"]').count()).resolves.toBe((await events(ids.compensated[1])).length);
+    await expect(page.locator('.summary .error-box').textContent()).resolves.toContain('STEP_FAILED');
+    await page.getByText('Error', { exact: true }).first().click();
+    await expect(page.locator('details[open] pre').first().textContent()).resolves.toContain('address rejected');
+    if (SCREENSHOTS_DIR) await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'dashboard-saga.png'), fullPage: true });
+  });
+
+  it('should replay a PAUSED saga from its page and follow it to COMPLETED', async () => {
+    const page = await openDashboard(TEST_ADMIN_KEY, `#/sagas/${ids.paused}`);
+    const status = page.locator('.summary [data-testid="status"]');
+    await expect(status.textContent()).resolves.toBe('PAUSED');
+    await expect(page.getByRole('button', { name: 'Cancel saga' }).isEnabled()).resolves.toBe(true);
+    manual.broken = false;
+    await page.getByRole('button', { name: 'Replay' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/Reason/).fill('reviewer approved by hand');
+    await dialog.getByRole('button', { name: 'Replay' }).click();
+    await waitFor('COMPLETED on the page', async () => ((await status.textContent()) === 'COMPLETED' ? true : undefined));
+    expect((await events(ids.paused)).find((e) => e.type === 'SagaReplayed')?.data).toMatchObject({ reason: 'reviewer approved by hand', by: 'bootstrap' });
+    // Neither action applies to a COMPLETED saga.
+    await expect(page.getByRole('button', { name: 'Replay' }).isDisabled()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Cancel saga' }).isDisabled()).resolves.toBe(true);
+  });
+
+  it('should cancel a RUNNING saga after a confirmation, with its reason, and show it unwind', async () => {
+    const id = await start('slow-packing', 'order-7');
+    const page = await openDashboard(TEST_ADMIN_KEY, `#/sagas/${id}`);
+    const status = page.locator('.summary [data-testid="status"]');
+    await expect(status.textContent()).resolves.toBe('RUNNING');
+    await expect(page.getByRole('button', { name: 'Replay' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Cancel saga' }).click();
+    const dialog = page.getByRole('dialog');
+    // Backing out changes nothing.
+    await dialog.getByRole('button', { name: 'Back' }).click();
+    await expect(dialog.isVisible()).resolves.toBe(false);
+    expect((await api.get(`/v1/sagas/${id}`)).body.status).toBe('RUNNING');
+
+    await page.getByRole('button', { name: 'Cancel saga' }).click();
+    await dialog.getByLabel(/Reason/).fill('customer withdrew');
+    await dialog.getByRole('button', { name: 'Cancel saga' }).click();
+    await waitFor('COMPENSATED on the page', async () => ((await status.textContent()) === 'COMPENSATED' ? true : undefined), 20_000);
+    await expect(page.locator('.summary .error-box').textContent()).resolves.toContain('CANCELLED');
+    expect((await events(id)).find((e) => e.type === 'SagaCancelled')?.data).toMatchObject({ reason: 'customer withdrew', by: 'bootstrap' });
+    const comps = page.locator('[data-testid="timeline-bar"][data-phase="compensation"]');
+    await expect(comps.evaluateAll((els) => els.map((el) => el.getAttribute('data-step')))).resolves.toEqual(['pack-slowly', 'reserve']);
+  });
+
+  it('should refresh the list by itself while a saga runs', async () => {
+    const id = await start('slow-packing', 'order-8');
+    const page = await openDashboard(TEST_ADMIN_KEY, '#/sagas');
+    const row = page.locator(`[data-testid="saga-row"][data-saga-id="${id}"] [data-testid="status"]`);
+    await expect(row.textContent()).resolves.toBe('RUNNING');
+    await expect(page.locator('[data-testid="refresh-state"]').textContent()).resolves.toContain('refreshing every 2 s');
+    await waitFor('COMPLETED in the list without a reload', async () => ((await row.textContent()) === 'COMPLETED' ? true : undefined), 20_000);
+  });
+
+  it('should hide Replay and Cancel from a key without those scopes', async () => {
+    const reader = (await api.post('/v1/keys', { name: 'read-only-operator', scopes: ['sagas:read', 'definitions:read'] })).body;
+    const page = await openDashboard(reader.key, `#/sagas/${ids.compensated[0]}`);
+    await page.locator('[data-testid="timeline"]').waitFor();
+    await expect(page.locator('[data-testid="key-name"]').textContent()).resolves.toBe('read-only-operator');
+    await expect(page.getByRole('button', { name: 'Replay' }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: 'Cancel saga' }).count()).resolves.toBe(0);
+
+    const replayer = (await api.post('/v1/keys', { name: 'replayer', scopes: ['sagas:read', 'sagas:replay'] })).body;
+    const second = await openDashboard(replayer.key, `#/sagas/${ids.compensated[0]}`);
+    await second.locator('[data-testid="timeline"]').waitFor();
+    await expect(second.getByRole('button', { name: 'Replay' }).isEnabled()).resolves.toBe(true);
+    await expect(second.getByRole('button', { name: 'Cancel saga' }).count()).resolves.toBe(0);
+  });
+
+  it('should ask again for a key that is wrong or revoked', async () => {
+    const key = (await api.post('/v1/keys', { name: 'short-lived', scopes: ['sagas:read'] })).body;
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${t.baseUrl}/ui/`);
+    await page.getByLabel('API key').fill('sk_00000000_not-a-real-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').filter({ hasText: 'unknown, expired or revoked' }).waitFor();
+    await page.getByLabel('API key').fill(key.key);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.locator('[data-testid="saga-row"]').first().waitFor();
+    await api.delete(`/v1/keys/${key.id}`);
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'no longer works' }).waitFor();
+    await expect(page.getByLabel('API key').isVisible()).resolves.toBe(true);
+  });
+
+  it('should list definitions and show a version with its effective policies and the diff between versions', async () => {
+    const page = await openDashboard(TEST_ADMIN_KEY, '#/definitions');
+    await waitFor('the definitions', async () => ((await page.locator('[data-testid="definition-row"]').count()) === 4 ? true : undefined));
+    await page.getByRole('link', { name: 'order-fulfilment' }).click();
+    const steps = page.locator('[data-testid="definition-steps"] tbody tr');
+    await waitFor('v2 steps', async () => ((await steps.count()) === 3 ? true : undefined));
+    // notify was registered without retry or compensation: the defaults apply.
+    await expect(steps.nth(2).locator('td').allTextContents()).resolves.toEqual(['3', 'notify', `POST ${p.url}/notify`, 'none', '2', 'fixed, 50 ms → 50 ms', '10 s']);
+    const diff = page.locator('[data-testid="definition-diff"]');
+    await expect(diff.locator('.diff-added').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('"name": "notify"')]));
+    await expect(diff.locator('.diff-added').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('now with a notification')]));
+    await page.getByLabel('Version').selectOption('1');
+    await waitFor('v1 steps', async () => ((await steps.count()) === 2 ? true : undefined));
+  });
+});
+
+describe('Dashboard files (HTTP)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('should redirect /ui to /ui/, serve the page uncached and the hashed assets for good, without a key', async () => {
+    const anonymous = httpClient(t.baseUrl, null);
+    const redirect = await fetch(`${t.baseUrl}/ui`, { redirect: 'manual' });
+    expect([redirect.status, redirect.headers.get('location')]).toEqual([302, '/ui/']);
+    const index = await anonymous.get('/ui/');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const asset = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(index.body)?.[1];
+    expect(asset).toBeDefined();
+    const script = await anonymous.get(asset!);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('cache-control')).toContain('immutable');
+    expect((await anonymous.get('/ui/config.json')).body).toEqual({ authRequired: true });
+    expect((await anonymous.get('/ui/assets/nothing-here.js')).status).toBe(404);
+  });
+
+  it('should tell the page when no key is needed', async () => {
+    const open = await startTestApp({ AUTH_DISABLED: 'true' });
+    try {
+      expect((await httpClient(open.baseUrl, null).get('/ui/config.json')).body).toEqual({ authRequired: false });
+    } finally {
+      await open.close();
+    }
+  });
+});
