@@ -65,13 +65,21 @@ describe('Dashboard at /ui (browser)', () => {
     ({ settled, events } = sagaApi(api));
     p = await new Participant().start();
     p.on('/ship', () => ({ status: 422, body: { error: 'address rejected' } }));
+    // The card service fails each saga's first call (retryable), so the timeline has a retry and its backoff.
+    const cardTried = new Set<string>();
+    p.on('/charge-card', (call) => {
+      const key = `${call.body.sagaId}:${call.body.run}`;
+      if (cardTried.has(key)) return { status: 200, body: { charged: true } };
+      cardTried.add(key);
+      return { status: 503, body: { error: 'card service busy' } };
+    });
     p.on('/review', () => (manual.broken ? { status: 422, body: { error: 'needs a human' } } : { status: 200, body: { approved: true } }));
     p.on('/pack-slowly', () => ({ status: 200, body: { packed: true }, delayMs: 6000 }));
     const register = sagaApi(api).register;
     await register('order-fulfilment', [step('reserve'), step('charge')]);
     // v2 adds a step: the definitions page shows the change.
     await register('order-fulfilment', [step('reserve'), step('charge'), step('notify', { compensation: undefined })], { description: 'now with a notification' });
-    await register('order-shipping', [step('reserve'), step('charge'), step('ship')]);
+    await register('order-shipping', [step('reserve'), step('charge-card'), step('ship')]);
     await register('manual-review', [step('reserve'), step('review')], { onStepFailure: 'pause' });
     await register('slow-packing', [step('reserve'), step('pack-slowly', { retry: { maxAttempts: 1 } })]);
     for (let i = 1; i <= 3; i++) ids.completed.push(await start('order-fulfilment', `order-${i}`));
@@ -141,21 +149,24 @@ describe('Dashboard at /ui (browser)', () => {
     await page.locator('[data-testid="saga-row"]').first().click();
     await page.waitForURL(`**/ui/#/sagas/${ids.compensated[1]}`);
     const bars = page.locator('[data-testid="timeline-bar"][data-kind="attempt"]');
-    await waitFor('the timeline', async () => ((await bars.count()) >= 5 ? true : undefined));
+    await waitFor('the timeline', async () => ((await bars.count()) >= 6 ? true : undefined));
     const drawn = await bars.evaluateAll((els) =>
       els.map((el) => ({ label: `${el.getAttribute('data-phase')}:${el.getAttribute('data-step')}:${el.getAttribute('data-outcome')}`, left: el.getBoundingClientRect().left })),
     );
-    // ship's 422 is a permanent failure: one failed attempt, then charge and reserve are undone, last first.
+    // charge-card fails once and is retried; ship's 422 is permanent; then charge-card and reserve are undone, last first.
     expect(drawn.map((d) => d.label)).toEqual([
       'action:reserve:succeeded',
-      'action:charge:succeeded',
+      'action:charge-card:failed',
+      'action:charge-card:succeeded',
       'action:ship:failed',
-      'compensation:charge:succeeded',
+      'compensation:charge-card:succeeded',
       'compensation:reserve:succeeded',
     ]);
     const lefts = drawn.map((d) => d.left);
     expect([...lefts].sort((a, b) => a - b)).toEqual(lefts);
-    expect(lefts[4]).toBeGreaterThan(lefts[0]);
+    expect(lefts[5]).toBeGreaterThan(lefts[0]);
+    // The backoff before the retry is drawn between the two attempts.
+    await expect(page.locator('[data-testid="timeline-bar"][data-kind="wait"]').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-step')}#${el.getAttribute('data-attempt')}`))).resolves.toEqual(['charge-card#2']);
     // The history and the step's error are there too.
     await expect(page.locator('[data-testid="event-row"]').count()).resolves.toBe((await events(ids.compensated[1])).length);
     await expect(page.locator('.summary .error-box').textContent()).resolves.toContain('STEP_FAILED');
@@ -179,6 +190,27 @@ describe('Dashboard at /ui (browser)', () => {
     // Neither action applies to a COMPLETED saga.
     await expect(page.getByRole('button', { name: 'Replay' }).isDisabled()).resolves.toBe(true);
     await expect(page.getByRole('button', { name: 'Cancel saga' }).isDisabled()).resolves.toBe(true);
+  });
+
+  it('should start a new run of a COMPENSATED saga with new input, and switch between its runs', async () => {
+    const id = ids.compensated[0];
+    const page = await openDashboard(TEST_ADMIN_KEY, `#/sagas/${id}`);
+    await page.locator('[data-testid="timeline"]').waitFor();
+    await expect(page.getByLabel('Run').count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Replay' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/New input/).fill('{ "orderId": "order-4", "address": "corrected" }');
+    await dialog.getByRole('button', { name: 'Replay' }).click();
+    await page.waitForURL(`**/ui/#/sagas/${id}?run=2`);
+    await waitFor('run 2 settled', async () => ((await page.locator('.summary [data-testid="status"]').textContent()) === 'COMPENSATED' ? true : undefined), 20_000);
+    expect((await api.get(`/v1/sagas/${id}`)).body).toMatchObject({ run: 2, input: { orderId: 'order-4', address: 'corrected' } });
+    await expect(page.getByLabel('Run').locator('option').allTextContents()).resolves.toEqual(['Run 1', 'Run 2 (latest)']);
+    const runsShown = () => page.locator('[data-testid="event-row"] td:nth-child(2)').allTextContents();
+    await waitFor('run 2 history', async () => ((await runsShown()).every((r) => r === '2') ? true : undefined));
+    await page.getByLabel('Run').selectOption('1');
+    await page.waitForURL(`**/ui/#/sagas/${id}?run=1`);
+    await waitFor('run 1 history', async () => ((await runsShown()).every((r) => r === '1') ? true : undefined));
+    await expect(page.locator('[data-testid="timeline-bar"][data-kind="attempt"]').count()).resolves.toBe(6);
   });
 
   it('should cancel a RUNNING saga after a confirmation, with its reason, and show it unwind', async () => {
