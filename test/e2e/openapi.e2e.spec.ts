@@ -88,7 +88,7 @@ describe('OpenAPI document (/docs)', () => {
       'get /v1/definitions/{name}/versions/{version}', 'delete /v1/definitions/{name}',
       'post /v1/sagas', 'get /v1/sagas', 'post /v1/sagas/replay', 'get /v1/sagas/{id}', 'get /v1/sagas/{id}/events',
       'post /v1/sagas/{id}/cancel', 'post /v1/sagas/{id}/replay', 'get /v1/stats', 'get /health/live', 'get /health/ready',
-      'post /v1/keys', 'get /v1/keys', 'delete /v1/keys/{id}', 'get /v1/audit',
+      'post /v1/keys', 'get /v1/keys', 'get /v1/keys/current', 'delete /v1/keys/{id}', 'get /v1/audit',
     ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m} ${path}`));
     expect(documented.sort()).toEqual(expected.sort());
@@ -104,7 +104,7 @@ describe('OpenAPI document (/docs)', () => {
       }
     }
     // Request bodies: every property of the DTOs carries an example or a default.
-    for (const name of ['CreateKeyDto', 'CreateDefinitionDto', 'StartSagaDto', 'ReplaySagaDto', 'BulkReplayDto', 'HttpActionDto', 'QueueActionDto', 'RetryPolicyDto', 'StepDto']) {
+    for (const name of ['CreateKeyDto', 'CreateDefinitionDto', 'StartSagaDto', 'ReplaySagaDto', 'CancelSagaDto', 'BulkReplayDto', 'HttpActionDto', 'QueueActionDto', 'RetryPolicyDto', 'StepDto']) {
       const schema = doc.components.schemas[name];
       expect({ name, exists: !!schema }).toEqual({ name, exists: true });
       for (const [prop, s] of Object.entries(schema.properties as Record<string, Schema>)) {
@@ -159,6 +159,7 @@ describe('OpenAPI document (/docs)', () => {
     expectValid(responseValidator('post', '/v1/sagas/{id}/replay', 409, 'application/problem+json'), conflict.body);
     const missing = await api.get('/v1/sagas/00000000-0000-4000-8000-000000000000');
     expectValid(responseValidator('get', '/v1/sagas/{id}', 404, 'application/problem+json'), missing.body);
+    expectValid(responseValidator('get', '/v1/keys/current', 200), (await api.get('/v1/keys/current')).body);
   });
 
   it('should reject a response with an undocumented field (the check itself can fail)', () => {

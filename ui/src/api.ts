@@ -1,4 +1,5 @@
 /** The server's REST API (SPEC §1–5) as the dashboard uses it, with the calling key. */
+import type { TimelineEvent } from './timeline';
 
 export const SAGA_STATUSES = ['RUNNING', 'COMPENSATING', 'PAUSED', 'FAILED', 'COMPLETED', 'COMPENSATED'] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
@@ -46,16 +47,8 @@ export interface Saga extends Omit<SagaSummary, 'currentStep' | 'phase'> {
   steps: StepView[];
 }
 
-export interface SagaEvent {
-  seq: number;
-  run: number;
-  type: string;
-  step: string | null;
-  phase: 'action' | 'compensation' | null;
-  attempt: number | null;
-  at: string;
-  data: Record<string, unknown> | null;
-}
+/** A history event (`GET /v1/sagas/{id}/events`); the timeline reads these. */
+export type SagaEvent = TimelineEvent;
 
 export interface Stats {
   total: number;

@@ -197,31 +197,28 @@ export function DefinitionDetail({ name, params }: { name: string; params: URLSe
         <>
           <h2>Changes between versions</h2>
           <div className="filters">
-            <label>
-              From
-              <select name="from" value={from.version} onChange={(e) => go({ from: Number(e.target.value) })}>
-                {versions.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    v{v.version}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              To
-              <select name="to" value={to.version} onChange={(e) => go({ to: Number(e.target.value) })}>
-                {versions.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    v{v.version}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <VersionSelect label="From" versions={versions} value={from.version} onChange={(version) => go({ from: version })} />
+            <VersionSelect label="To" versions={versions} value={to.version} onChange={(version) => go({ to: version })} />
           </div>
           <DefinitionDiff from={from} to={to} />
         </>
       )}
     </section>
+  );
+}
+
+function VersionSelect(props: { label: string; versions: Definition[]; value: number; onChange: (version: number) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.label.toLowerCase()} value={props.value} onChange={(e) => props.onChange(Number(e.target.value))}>
+        {props.versions.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
