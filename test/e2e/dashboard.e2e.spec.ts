@@ -292,6 +292,26 @@ describe('Dashboard at /ui (browser)', () => {
     await page.getByLabel('Version').selectOption('1');
     await waitFor('v1 steps', async () => ((await steps.count()) === 2 ? true : undefined));
   });
+
+  // Last: it adds sagas that the counts above do not expect.
+  it('should page through the list, 25 at a time, newest first', async () => {
+    const more: string[] = [];
+    for (let i = 0; i < 22; i++) more.push(await start('order-fulfilment', `bulk-${i}`));
+    for (const id of more) await settled(id);
+    const all = (await api.get('/v1/sagas?limit=500')).body.items.map((s: { id: string }) => s.id);
+    expect(all.length).toBeGreaterThan(25);
+    const page = await openDashboard(TEST_ADMIN_KEY, '#/sagas');
+    const rowIds = () => page.locator('[data-testid="saga-row"]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-saga-id')));
+    await waitFor('page 1', async () => ((await rowIds()).length === 25 ? true : undefined));
+    expect(await rowIds()).toEqual(all.slice(0, 25));
+    await expect(page.getByRole('button', { name: '← Newer' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await waitFor('page 2', async () => ((await rowIds())[0] === all[25] ? true : undefined));
+    expect(await rowIds()).toEqual(all.slice(25, 50));
+    await expect(page.getByRole('button', { name: 'Older →' }).isDisabled()).resolves.toBe(all.length <= 50);
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await waitFor('page 1 again', async () => ((await rowIds())[0] === all[0] ? true : undefined));
+  });
 });
 
 describe('Dashboard files (HTTP)', () => {
