@@ -1,5 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/config/app-config.js';
+import { findDashboardBuild, setUpDashboard } from '../../src/http/dashboard.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TEST_ADMIN_KEY } from '../support/api-key.js';
 import { httpClient, HttpClient } from '../support/http-client.js';
@@ -346,6 +352,37 @@ describe('Dashboard files (HTTP)', () => {
       expect((await httpClient(open.baseUrl, null).get('/ui/config.json')).body).toEqual({ authRequired: false });
     } finally {
       await open.close();
+    }
+  });
+
+  it('should find only a built dashboard, and answer 503 problem+json saying what to run when there is none', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-'));
+    try {
+      // A source tree (index.html without assets/) is not a build.
+      mkdirSync(path.join(dir, 'ui'), { recursive: true });
+      writeFileSync(path.join(dir, 'ui/index.html'), '<!doctype html>');
+      const here = path.join(dir, 'src/http');
+      expect(findDashboardBuild(here)).toBeNull();
+      mkdirSync(path.join(dir, 'dist/ui/assets'), { recursive: true });
+      writeFileSync(path.join(dir, 'dist/ui/index.html'), '<!doctype html>');
+      expect(findDashboardBuild(here)).toBe(path.join(dir, 'dist/ui'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    @Module({})
+    class EmptyModule {}
+    const app = await NestFactory.create<NestFastifyApplication>(EmptyModule, new FastifyAdapter(), { logger: false });
+    try {
+      await setUpDashboard(app, loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1/unused', REDIS_URL: 'redis://127.0.0.1:6379' }), null);
+      await app.listen(0, '127.0.0.1');
+      const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+      const res = await httpClient(base, null).get('/ui/');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body.detail).toContain('npm run build');
+    } finally {
+      await app.close();
     }
   });
 });
