@@ -297,6 +297,9 @@ describe('Dashboard at /ui (browser)', () => {
     await expect(diff.locator('.diff-added').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('now with a notification')]));
     await page.getByLabel('Version').selectOption('1');
     await waitFor('v1 steps', async () => ((await steps.count()) === 2 ? true : undefined));
+    await page.getByRole('link', { name: 'Sagas of this definition →' }).click();
+    await waitFor('its sagas', async () => ((await page.locator('[data-testid="saga-row"]').count()) === 3 ? true : undefined));
+    await expect(page.getByLabel('Definition').inputValue()).resolves.toBe('order-fulfilment');
   });
 
   // Last: it adds sagas that the counts above do not expect.

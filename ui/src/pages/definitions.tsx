@@ -110,7 +110,10 @@ export function DefinitionDetail({ name, params }: { name: string; params: URLSe
           </a>{' '}
           / {name}
         </h1>
-        {!latest.enabled && <span className="tag">disabled: new triggers are refused</span>}
+        <div className="actions">
+          {!latest.enabled && <span className="tag">disabled: new triggers are refused</span>}
+          <a href={href('/sagas', { definition: name })}>Sagas of this definition →</a>
+        </div>
       </div>
 
       <div className="card summary">
