@@ -84,7 +84,9 @@ describe('Dashboard at /ui (browser)', () => {
     const register = sagaApi(api).register;
     await register('order-fulfilment', [step('reserve'), step('charge')]);
     // v2 adds a step: the definitions page shows the change.
-    await register('order-fulfilment', [step('reserve'), step('charge'), step('notify', { compensation: undefined })], { description: 'now with a notification' });
+    await register('order-fulfilment', [step('reserve'), step('charge'), { name: 'notify', action: { type: 'http', url: `${p.url}/notify` } }], {
+      description: 'now with a notification',
+    });
     await register('order-shipping', [step('reserve'), step('charge-card'), step('ship')]);
     await register('manual-review', [step('reserve'), step('review')], { onStepFailure: 'pause' });
     await register('slow-packing', [step('reserve'), step('pack-slowly', { retry: { maxAttempts: 1 } })]);
@@ -290,9 +292,12 @@ describe('Dashboard at /ui (browser)', () => {
     await page.getByRole('link', { name: 'order-fulfilment' }).click();
     const steps = page.locator('[data-testid="definition-steps"] tbody tr');
     await waitFor('v2 steps', async () => ((await steps.count()) === 3 ? true : undefined));
-    // notify was registered without retry or compensation: the defaults apply.
-    await expect(steps.nth(2).locator('td').allTextContents()).resolves.toEqual(['3', 'notify', `POST ${p.url}/notify`, 'none', '2', 'fixed, 50 ms → 50 ms', '10 s']);
+    // notify was registered with its URL only: the page shows the defaults that apply (SPEC §1).
+    await expect(steps.nth(2).locator('td').allTextContents()).resolves.toEqual(['3', 'notify', `POST ${p.url}/notify`, 'none', '3', 'exponential, 100 ms → 10 s', '10 s']);
     const diff = page.locator('[data-testid="definition-diff"]');
+    // Only the changes and their context: the unchanged first step is not shown.
+    await expect(diff.textContent()).resolves.not.toContain('/reserve/undo');
+    await expect(diff.locator('.diff-removed').allTextContents()).resolves.toEqual(['-   "description": null,\n']);
     await expect(diff.locator('.diff-added').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('"name": "notify"')]));
     await expect(diff.locator('.diff-added').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('now with a notification')]));
     await page.getByLabel('Version').selectOption('1');

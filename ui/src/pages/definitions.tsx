@@ -1,4 +1,4 @@
-import { diffLines } from 'diff';
+import { structuredPatch } from 'diff';
 import { useEffect, useState } from 'react';
 import type { Action, Definition } from '../api';
 import { useSession } from '../app';
@@ -247,23 +247,27 @@ function specText(d: Definition): string {
   return JSON.stringify(spec, null, 2);
 }
 
+/** The changed lines with three lines of context around each change, as a unified diff reads. */
 function DefinitionDiff({ from, to }: { from: Definition; to: Definition }) {
-  const parts = diffLines(specText(from), specText(to));
-  const changed = parts.some((p) => p.added || p.removed);
+  const { hunks } = structuredPatch(`v${from.version}`, `v${to.version}`, specText(from), specText(to), undefined, undefined, { context: 3 });
+  const lineClass = (line: string) => (line.startsWith('+') ? 'diff-added' : line.startsWith('-') ? 'diff-removed' : 'diff-same');
   return (
     <div className="card">
-      {!changed && <p className="muted">v{from.version} and v{to.version} define the same saga.</p>}
-      <pre className="diff" data-testid="definition-diff">
-        {parts.map((part, i) => (
-          <span key={i} className={part.added ? 'diff-added' : part.removed ? 'diff-removed' : 'diff-same'}>
-            {part.value
-              .replace(/\n$/, '')
-              .split('\n')
-              .map((line) => `${part.added ? '+ ' : part.removed ? '- ' : '  '}${line}\n`)
-              .join('')}
-          </span>
-        ))}
-      </pre>
+      {hunks.length === 0 && <p className="muted">v{from.version} and v{to.version} define the same saga.</p>}
+      {hunks.length > 0 && (
+        <pre className="diff" data-testid="definition-diff">
+          {hunks.map((hunk) => (
+            <span key={hunk.oldStart} className="diff-hunk">
+              <span className="diff-range">{`@@ v${from.version} line ${hunk.oldStart}, v${to.version} line ${hunk.newStart} @@\n`}</span>
+              {hunk.lines.map((line, i) => (
+                <span key={i} className={lineClass(line)}>
+                  {`${line[0] === ' ' ? ' ' : line[0]} ${line.slice(1)}\n`}
+                </span>
+              ))}
+            </span>
+          ))}
+        </pre>
+      )}
     </div>
   );
 }
