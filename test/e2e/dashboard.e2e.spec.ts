@@ -266,6 +266,11 @@ describe('Dashboard at /ui (browser)', () => {
     await second.locator('[data-testid="timeline"]').waitFor();
     await expect(second.getByRole('button', { name: 'Replay' }).isEnabled()).resolves.toBe(true);
     await expect(second.getByRole('button', { name: 'Cancel saga' }).count()).resolves.toBe(0);
+    // Nor does it read definitions: no such page, no link, and no call bound to fail (the console stays clean).
+    await expect(second.getByRole('link', { name: 'Definitions' }).count()).resolves.toBe(0);
+    await expect(second.locator('.summary').textContent()).resolves.toContain('order-shipping v1');
+    await second.goto(`${t.baseUrl}/ui/#/sagas`);
+    await second.locator('[data-testid="saga-row"]').first().waitFor();
   });
 
   it('should ask again for a key that is wrong or revoked', async () => {

@@ -98,9 +98,11 @@ function Shell({ children, principal, onSignOut }: { children: React.ReactNode; 
             <a href={href('/sagas')} className={path.startsWith('/sagas') ? 'active' : ''}>
               Sagas
             </a>
-            <a href={href('/definitions')} className={path.startsWith('/definitions') ? 'active' : ''}>
-              Definitions
-            </a>
+            {principal.scopes.includes('definitions:read') && (
+              <a href={href('/definitions')} className={path.startsWith('/definitions') ? 'active' : ''}>
+                Definitions
+              </a>
+            )}
           </nav>
         )}
         {principal && (

@@ -97,9 +97,13 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
           </dd>
           <dt>Definition</dt>
           <dd>
-            <a href={href(`/definitions/${saga.definition}`, { version: saga.version })}>
-              {saga.definition} v{saga.version}
-            </a>
+            {can('definitions:read') ? (
+              <a href={href(`/definitions/${saga.definition}`, { version: saga.version })}>
+                {saga.definition} v{saga.version}
+              </a>
+            ) : (
+              `${saga.definition} v${saga.version}`
+            )}
           </dd>
           <dt>Correlation id</dt>
           <dd>{saga.correlationId ?? '–'}</dd>

@@ -15,7 +15,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Sagas, newest first: counts per status, filters, search, pages; refreshes itself while sagas run. */
 export function SagaList({ params }: { params: URLSearchParams }) {
-  const { api } = useSession();
+  const { api, can } = useSession();
   const status = params.get('status') ?? '';
   const definition = params.get('definition') ?? '';
   const correlationId = params.get('correlationId') ?? '';
@@ -60,12 +60,15 @@ export function SagaList({ params }: { params: URLSearchParams }) {
     void load();
   }, [load]);
 
+  // The filter's choices; a key without definitions:read filters by the names in the URL only.
+  const readsDefinitions = can('definitions:read');
   useEffect(() => {
+    if (!readsDefinitions) return;
     api.definitions(null).then(
       (p) => setDefinitions(p.items.map((d) => d.name)),
       () => setDefinitions([]),
     );
-  }, [api]);
+  }, [api, readsDefinitions]);
 
   const live = Boolean(page?.items.some((s) => ACTIVE_STATUSES.includes(s.status)) || (stats && ACTIVE_STATUSES.some((s) => stats.byStatus[s] > 0)));
   usePolling(true, live ? REFRESH_MS : IDLE_REFRESH_MS, () => void load());
