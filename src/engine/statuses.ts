@@ -30,6 +30,9 @@ export function isSettled(status: SagaStatus): boolean {
   return !SAGA_STATUS_TRAITS[status].active;
 }
 
+/** What replay accepts (SPEC §5): PAUSED and FAILED resume, COMPENSATED starts a new run. */
+export const REPLAYABLE_STATUSES = [SagaStatus.PAUSED, SagaStatus.FAILED, SagaStatus.COMPENSATED] as const;
+
 export const StepStatus = {
   PENDING: 'PENDING',
   RUNNING: 'RUNNING',

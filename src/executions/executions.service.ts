@@ -4,6 +4,7 @@ import { AppError, ErrorCode } from '../common/app-error.js';
 import { canonicalJson, sha256Hex } from '../common/canonical-json.js';
 import { crashPoint } from '../common/crash-points.js';
 import { fieldError } from '../common/field-error.js';
+import { RecentMap } from '../common/recent-map.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { DefinitionsRepository, type StoredDefinition } from '../definitions/definitions.repository.js';
 import { Outbox } from '../dispatch/outbox.js';
@@ -50,7 +51,7 @@ export type ApplyOutcome = 'applied' | 'stale' | 'rejected' | 'missing';
 export class ExecutionsService {
   private readonly logger = new Logger(ExecutionsService.name);
   /** The latest version of each definition name as last read here; the insert checks it is still current. */
-  private readonly latest = new Map<string, StoredDefinition>();
+  private readonly latest = new RecentMap<string, StoredDefinition>(LATEST_MAX);
 
   constructor(
     private readonly sagas: SagaRepository,
@@ -154,9 +155,7 @@ export class ExecutionsService {
       throw new AppError(ErrorCode.DEFINITION_DISABLED, `Definition "${dto.definition}" is disabled; register it again to enable it.`);
     }
     if (dto.version === undefined) {
-      this.latest.delete(stored.entity.name);
       this.latest.set(stored.entity.name, stored);
-      if (this.latest.size > LATEST_MAX) this.latest.delete(this.latest.keys().next().value!);
     }
     return stored;
   }

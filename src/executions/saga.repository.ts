@@ -6,6 +6,7 @@ import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engi
 import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
 import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
+import { RecentMap } from '../common/recent-map.js';
 import { preparedQuery } from '../database/prepared.js';
 import { patchRecord, type Transition } from './patch-record.js';
 import { Outbox } from '../dispatch/outbox.js';
@@ -355,7 +356,7 @@ export class SagaRepository {
     key: (item) => item.sagaId,
   });
   /** Insertion order is recency: the first key is the least recently written. */
-  private readonly recent = new Map<string, SagaRecord>();
+  private readonly recent = new RecentMap<string, SagaRecord>(RECENT_MAX);
 
   /** Only processes that run step attempts keep the sagas they write (an API-only process would never read them). */
   private readonly keepsRecent: boolean;
@@ -390,7 +391,6 @@ export class SagaRepository {
     this.recent.delete(saga.id);
     if (!saga.awaiting || !this.keepsRecent) return;
     this.recent.set(saga.id, saga);
-    if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
   private async findMany(ids: string[]): Promise<Array<SagaRecord | null>> {

@@ -1,11 +1,18 @@
 /** The server's REST API (SPEC §1–5) as the dashboard uses it, with the calling key. */
 import type { TimelineEvent } from './timeline';
 
-export const SAGA_STATUSES = ['RUNNING', 'COMPENSATING', 'PAUSED', 'FAILED', 'COMPLETED', 'COMPENSATED'] as const;
-export type SagaStatus = (typeof SAGA_STATUSES)[number];
+import { REPLAYABLE_STATUSES, SAGA_STATUS_TRAITS, type SagaStatus } from '../../src/engine/statuses.js';
 
-/** Statuses in which the saga still moves on its own: views refresh while one is shown. */
-export const ACTIVE_STATUSES: readonly SagaStatus[] = ['RUNNING', 'COMPENSATING'];
+export type { SagaStatus };
+
+/** Every status, in the order the dashboard shows them: moving, waiting for a person, done. */
+export const SAGA_STATUSES: readonly SagaStatus[] = ['RUNNING', 'COMPENSATING', 'PAUSED', 'FAILED', 'COMPLETED', 'COMPENSATED'];
+
+/** The saga still moves on its own (the server's status table): views refresh while one is shown. */
+export const isActive = (status: SagaStatus): boolean => SAGA_STATUS_TRAITS[status].active;
+
+/** The saga never changes again (no step is current any more). */
+export const isTerminal = (status: SagaStatus): boolean => SAGA_STATUS_TRAITS[status].terminal;
 
 export interface SagaError {
   code: string;
@@ -146,6 +153,6 @@ export async function dashboardConfig(): Promise<{ authRequired: boolean }> {
   return (await response.json()) as { authRequired: boolean };
 }
 
-/** Replay and cancel as SPEC §5 and the cancel route allow them. */
-export const REPLAYABLE: readonly SagaStatus[] = ['PAUSED', 'FAILED', 'COMPENSATED'];
+/** Replay as SPEC §5 allows it, and cancel as its route does (RUNNING and PAUSED). */
+export const REPLAYABLE: readonly SagaStatus[] = REPLAYABLE_STATUSES;
 export const CANCELLABLE: readonly SagaStatus[] = ['RUNNING', 'PAUSED'];

@@ -3,6 +3,7 @@
  * step attempt and per compensation attempt, and one per backoff wait before
  * a retry. Pure (no DOM), so it is unit tested on its own.
  */
+import { EventType } from '../../src/engine/statuses.js';
 
 export interface TimelineEvent {
   seq: number;
@@ -36,9 +37,9 @@ export interface Timeline {
   bars: Bar[];
 }
 
-const STARTED = new Set(['StepStarted', 'CompensationStarted']);
-const SUCCEEDED = new Set(['StepSucceeded', 'CompensationSucceeded']);
-const FAILED = new Set(['StepFailed', 'CompensationFailed']);
+const STARTED = new Set<string>([EventType.StepStarted, EventType.CompensationStarted]);
+const SUCCEEDED = new Set<string>([EventType.StepSucceeded, EventType.CompensationSucceeded]);
+const FAILED = new Set<string>([EventType.StepFailed, EventType.CompensationFailed]);
 
 /** Runs present in a history, oldest first. */
 export function runsOf(events: readonly TimelineEvent[]): number[] {
@@ -61,7 +62,7 @@ export function buildTimeline(events: readonly TimelineEvent[], run: number, now
     const at = Date.parse(e.at);
     if (STARTED.has(e.type)) {
       begin(e, at, false);
-    } else if (e.type === 'StepRetryScheduled') {
+    } else if (e.type === EventType.StepRetryScheduled) {
       const due = at + Number(e.data?.delayMs ?? 0);
       bars.push({ step: e.step, phase: e.phase, attempt: e.attempt, kind: 'wait', start: at, end: due, outcome: 'wait', estimatedStart: false, error: null });
       begin(e, due, true);

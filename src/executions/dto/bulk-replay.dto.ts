@@ -1,9 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { SagaStatus } from '../../engine/statuses.js';
+import { REPLAYABLE_STATUSES } from '../../engine/statuses.js';
 import { SagaFilterFields } from './saga-filter.fields.js';
 
-export const REPLAYABLE_STATUSES = [SagaStatus.PAUSED, SagaStatus.FAILED, SagaStatus.COMPENSATED] as const;
 export const BULK_REPLAY_DEFAULT_LIMIT = 1000;
 export const BULK_REPLAY_MAX_LIMIT = 10_000;
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ACTIVE_STATUSES, CANCELLABLE, REPLAYABLE, type Saga, type SagaEvent } from '../api';
+import { CANCELLABLE, isActive, REPLAYABLE, type Saga, type SagaEvent } from '../api';
 import { useSession } from '../app';
 import { ConfirmDialog, ErrorBox, JsonView, Loading, StatusBadge, usePolling } from '../components';
 import { elapsed, formatDuration, formatTime } from '../format';
@@ -48,11 +48,12 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
   useEffect(() => {
     void load();
   }, [load]);
-  usePolling(Boolean(saga && ACTIVE_STATUSES.includes(saga.status)), REFRESH_MS, () => void load());
+  usePolling(Boolean(saga && isActive(saga.status)), REFRESH_MS, () => void load());
 
   if (!saga) return error ? <ErrorBox error={error} /> : <Loading />;
 
-  const runs = runsOf(events).length ? runsOf(events) : [saga.run];
+  const seenRuns = runsOf(events);
+  const runs = seenRuns.length ? seenRuns : [saga.run];
   const run = Number(params.get('run') ?? saga.run);
   const selectedRun = runs.includes(run) ? run : saga.run;
   const current = selectedRun === saga.run;
@@ -137,7 +138,7 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
       </div>
 
       <h2>Timeline{runs.length > 1 ? ` · run ${selectedRun}` : ''}</h2>
-      <TimelineView events={events} run={selectedRun} now={ACTIVE_STATUSES.includes(saga.status) ? now : Date.parse(saga.updatedAt)} />
+      <TimelineView events={events} run={selectedRun} now={isActive(saga.status) ? now : Date.parse(saga.updatedAt)} />
 
       <h2>Steps{current ? '' : ` · as of the latest run (${saga.run})`}</h2>
       <table className="table steps">

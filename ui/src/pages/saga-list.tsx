@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ACTIVE_STATUSES, ApiError, SAGA_STATUSES, type SagaSummary, type Stats } from '../api';
+import { ApiError, isActive, isTerminal, SAGA_STATUSES, type SagaSummary, type Stats } from '../api';
 import { useSession } from '../app';
 import { ErrorBox, StatusBadge, usePolling } from '../components';
 import { elapsed, formatAge, formatDuration } from '../format';
@@ -9,8 +9,6 @@ const PAGE_SIZE = 25;
 /** Refresh period while sagas run, and while none does (a saga may start elsewhere). */
 const REFRESH_MS = 2000;
 const IDLE_REFRESH_MS = 10_000;
-/** Terminal statuses: no step is current any more. */
-const FINISHED: readonly string[] = ['COMPLETED', 'COMPENSATED'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Sagas, newest first: counts per status, filters, search, pages; refreshes itself while sagas run. */
@@ -70,7 +68,7 @@ export function SagaList({ params }: { params: URLSearchParams }) {
     );
   }, [api, readsDefinitions]);
 
-  const live = Boolean(page?.items.some((s) => ACTIVE_STATUSES.includes(s.status)) || (stats && ACTIVE_STATUSES.some((s) => stats.byStatus[s] > 0)));
+  const live = Boolean(page?.items.some((s) => isActive(s.status)) || (stats && SAGA_STATUSES.some((s) => isActive(s) && stats.byStatus[s] > 0)));
   usePolling(true, live ? REFRESH_MS : IDLE_REFRESH_MS, () => void load());
 
   const setFilter = (changes: Record<string, string>) => navigate('/sagas', { status, definition, correlationId, ...changes });
@@ -176,8 +174,8 @@ export function SagaList({ params }: { params: URLSearchParams }) {
               <td>v{saga.version}</td>
               <td>{saga.correlationId ?? <span className="muted">–</span>}</td>
               <td>
-                {saga.currentStep && !FINISHED.includes(saga.status) ? saga.currentStep : <span className="muted">–</span>}
-                {saga.currentStep && !FINISHED.includes(saga.status) && saga.phase === 'compensation' && <span className="tag">compensation</span>}
+                {saga.currentStep && !isTerminal(saga.status) ? saga.currentStep : <span className="muted">–</span>}
+                {saga.currentStep && !isTerminal(saga.status) && saga.phase === 'compensation' && <span className="tag">compensation</span>}
               </td>
               <td title={saga.createdAt}>{formatAge(saga.createdAt)}</td>
               <td>{formatDuration(elapsed(saga.createdAt, saga.finishedAt) ?? NaN)}</td>
