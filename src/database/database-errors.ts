@@ -24,3 +24,19 @@ export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; driverError?: { code?: unknown } };
   return e?.code === '23505' || e?.driverError?.code === '23505';
 }
+
+/**
+ * True when Postgres refused a value rather than failed: SQLSTATE class 22
+ * (data exception: NUL in text, bad Unicode escape, out-of-range number) and
+ * class 54 (program limit exceeded: too deeply nested JSON). Retrying the same
+ * write can never succeed.
+ */
+export function isValueRejected(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const e = current as { code?: unknown; driverError?: unknown; cause?: unknown };
+    if (typeof e.code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(e.code)) return true;
+    current = e.driverError ?? e.cause;
+  }
+  return false;
+}

@@ -76,6 +76,9 @@ export const LIMITS = {
   sagaTimeoutMaxMs: 31_536_000_000,
 } as const;
 
+/** Versions are stored as a PostgreSQL int. */
+export const MAX_VERSION = 2_147_483_647;
+
 export const DEFINITION_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** Step, queue and task names end up in idempotency keys and BullMQ job ids: no ':' allowed. */
 export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

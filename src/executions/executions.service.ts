@@ -13,13 +13,13 @@ import { decide } from '../engine/decide.js';
 import { newSagaSnapshot } from '../engine/new-saga.js';
 import type { Decision, EngineInput, SagaSnapshot } from '../engine/saga-state.js';
 import { EventType, isSettled } from '../engine/statuses.js';
+import { isValueRejected } from '../database/database-errors.js';
 import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
+import { AttemptOutcome, MAX_PAYLOAD_BYTES, storableOutcome, unstorableOutcome } from './storable-outcome.js';
 import { DEFINITION_MOVED, newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
 
-/** SPEC §6: inputs and step outputs over 256 KiB are refused. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Sagas listed and replayed together by a bulk replay. */
 const BULK_BATCH = 100;
 
@@ -209,6 +209,25 @@ export class ExecutionsService {
     }
     if (attempts < APPLY_ATTEMPTS) return { outcome: 'conflict', reason: 'another request changed the saga first' };
     throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Saga ${sagaId} kept changing under this update; retry.`);
+  }
+
+  /**
+   * Applies what a participant reported for an attempt. Whatever it sent ends
+   * as an outcome that can be stored: an output that cannot be kept as sent
+   * fails the step for good (storableOutcome). Should Postgres still refuse
+   * a value, the attempt fails for good once, with the reason, instead of
+   * throwing: a throw here would leave the attempt outstanding and the
+   * reconciler would run it again, without bound.
+   */
+  async applyAttemptOutcome(sagaId: string, reported: AttemptOutcome, run: number, preloaded?: SagaRecord): Promise<{ outcome: ApplyOutcome | 'conflict'; reason?: string }> {
+    const outcome = storableOutcome(reported);
+    try {
+      return await this.apply(sagaId, outcome, run, preloaded);
+    } catch (error) {
+      if (!isValueRejected(error) && !(error instanceof RangeError)) throw error;
+      this.logger.warn({ msg: `an attempt's outcome could not be stored; the attempt fails for good: ${(error as Error).message}`, sagaId, run, step: outcome.step, phase: outcome.phase, attempt: outcome.attempt });
+      return this.apply(sagaId, unstorableOutcome(outcome, (error as Error).message), run);
+    }
   }
 
   /** Counts what an applied decision did: runs started, sagas settled, retries scheduled. */

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '../common/app-error.js';
+import { checkParameters, parseJsonBody } from './json-body.js';
 import { ProblemFilter } from './problem.filter.js';
 import { AppValidationPipe } from './validation.js';
 
@@ -12,6 +13,16 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 export function setUpHttp(app: NestFastifyApplication): void {
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new AppValidationPipe());
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(body);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    done(null, parsed);
+  });
   // The API speaks JSON only: a body of any other type is refused before parsing
   // (Fastify would otherwise parse text/plain and forms).
   app
@@ -22,5 +33,9 @@ export function setUpHttp(app: NestFastifyApplication): void {
       if (hasBody && !JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? '')) {
         throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the request body as application/json.');
       }
+    })
+    .addHook('preValidation', async (request) => {
+      checkParameters('path', request.params);
+      checkParameters('query', request.query);
     });
 }

@@ -34,6 +34,70 @@ function hasCrossFieldChecks(metatype: unknown): metatype is WithCrossFieldCheck
 }
 
 /**
+ * A DTO class may name fields that hold free-form JSON (`input`,
+ * `steps.*.action.headers`; `*` is any array index). class-transformer would
+ * rebuild them and drop keys named like `Object.prototype` members
+ * (`constructor`, `toString`) without a word, so they bypass it: validated
+ * without them, then put back exactly as sent. Their own checks belong in
+ * `crossFieldErrors`.
+ */
+function keptAsSentOf(metatype: unknown): readonly string[] {
+  return (metatype as { keptAsSent?: readonly string[] } | undefined)?.keptAsSent ?? [];
+}
+
+type Segments = Array<string | number>;
+
+/** A copy of `root` without the values at `paths`, and those values with where they were. */
+export function detachKeptFields(root: unknown, paths: readonly string[]): { structure: unknown; kept: Array<{ segments: Segments; value: unknown }> } {
+  const kept: Array<{ segments: Segments; value: unknown }> = [];
+  const detach = (node: unknown, rest: string[], at: Segments): unknown => {
+    if (!node || typeof node !== 'object') return node;
+    const [head, ...tail] = rest;
+    if (head === '*') return Array.isArray(node) ? node.map((item, i) => detach(item, tail, [...at, i])) : node;
+    if (Array.isArray(node) || !Object.hasOwn(node, head)) return node;
+    const copy: Record<string, unknown> = { ...(node as Record<string, unknown>) };
+    if (tail.length === 0) {
+      kept.push({ segments: [...at, head], value: copy[head] });
+      delete copy[head];
+    } else {
+      copy[head] = detach(copy[head], tail, [...at, head]);
+    }
+    return copy;
+  };
+  let structure = root;
+  for (const path of paths) structure = detach(structure, path.split('.'), []);
+  return { structure, kept };
+}
+
+function reattach(target: unknown, kept: Array<{ segments: Segments; value: unknown }>): void {
+  for (const { segments, value } of kept) {
+    let node = target as Record<string | number, unknown> | undefined;
+    for (const segment of segments.slice(0, -1)) node = node?.[segment] as Record<string | number, unknown> | undefined;
+    if (node && typeof node === 'object') node[segments[segments.length - 1]] = value;
+  }
+}
+
+/**
+ * Keys that class-transformer drops silently because `Object.prototype`
+ * has them (`constructor`, `toString`, …). No DTO field has such a name, so
+ * outside free-form fields they are unknown fields: reported, not dropped.
+ */
+function prototypeKeyErrors(root: unknown): FieldError[] {
+  const errors: FieldError[] = [];
+  const pending: Array<{ node: unknown; at: Segments }> = [{ node: root, at: [] }];
+  while (pending.length > 0) {
+    const { node, at } = pending.pop()!;
+    if (!node || typeof node !== 'object') continue;
+    for (const [key, value] of Object.entries(node)) {
+      const segments = Array.isArray(node) ? [...at, Number(key)] : [...at, key];
+      if (!Array.isArray(node) && key in Object.prototype) errors.push(fieldError(segments, 'is not a known field'));
+      else pending.push({ node: value, at: segments });
+    }
+  }
+  return errors;
+}
+
+/**
  * The one validation pipe: DTO classes are the whitelist, unknown fields are
  * errors, types are never coerced silently, and every error is reported in
  * one response (field rules and cross-field rules together).
@@ -62,16 +126,18 @@ export class AppValidationPipe extends ValidationPipe {
     if (isDto && (metadata.type === 'body' || metadata.type === 'query') && !isPlainObject(value)) {
       throw AppError.validation([{ path: '', pointer: '', message: `the ${metadata.type} must be a JSON object` }]);
     }
-    const errors: FieldError[] = [];
+    const { structure, kept } = isDto && metadata.type === 'body' ? detachKeptFields(value, keptAsSentOf(metadata.metatype)) : { structure: value, kept: [] };
+    const errors: FieldError[] = isDto ? prototypeKeyErrors(structure) : [];
     let result: unknown;
     try {
-      result = await super.transform(value, metadata);
+      result = await super.transform(structure, metadata);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== ErrorCode.VALIDATION_FAILED) throw error;
       errors.push(...((error.details.errors as FieldError[]) ?? []));
     }
     if (hasCrossFieldChecks(metadata.metatype)) errors.push(...metadata.metatype.crossFieldErrors(value));
     if (errors.length > 0) throw AppError.validation(errors);
+    reattach(result, kept);
     return result;
   }
 }

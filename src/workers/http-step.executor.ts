@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpAction } from '../definitions/definition.model.js';
 import type { AttemptFailure } from '../engine/saga-state.js';
-import { MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
+import { jsonTextProblem } from '../common/json-guard.js';
+import { MAX_PAYLOAD_BYTES, unstorableOutputMessage } from '../executions/storable-outcome.js';
 import type { StepEnvelope } from '../participant/protocol.js';
 import { request, type Dispatcher } from 'undici';
 import { OutboundRefused } from '../outbound/guarded-dispatcher.js';
@@ -74,46 +75,69 @@ export async function executeHttpStep(
     return { ok: false, failure: transportFailure(error, timeoutMs) };
   }
   const status = response.statusCode;
-  let body: string;
+  let bytes: Buffer;
   try {
-    body = await readCapped(response.body, MAX_PAYLOAD_BYTES);
+    bytes = await readCapped(response.body, MAX_PAYLOAD_BYTES);
   } catch (error) {
     if (error instanceof TooLarge) {
       return { ok: false, failure: { retryable: false, timedOut: false, message: `The response body is over 256 KiB.`, details: { status } } };
     }
     return { ok: false, failure: transportFailure(error, timeoutMs) };
   }
-  if (status >= 200 && status < 300) {
-    if (body.trim() === '') return { ok: true, output: null };
-    try {
-      return { ok: true, output: JSON.parse(body) };
-    } catch {
-      return {
-        ok: false,
-        failure: {
-          retryable: false,
-          timedOut: false,
-          message: `The participant answered ${status} with a body that is not JSON.`,
-          details: { status, body: body.slice(0, ERROR_BODY_CHARS) },
-        },
-      };
-    }
-  }
+  if (status >= 200 && status < 300) return outputOf(status, bytes);
   const retryable = RETRYABLE_STATUSES.has(status) || status >= 500;
   return {
     ok: false,
-    failure: {
-      retryable,
-      timedOut: false,
-      message: `The participant answered ${status}.`,
-      details: { status, body: parseMaybe(body.slice(0, ERROR_BODY_CHARS)) },
-    },
+    failure: { retryable, timedOut: false, message: `The participant answered ${status}.`, details: { status, body: errorBody(bytes) } },
   };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A 2xx body is the step's output, kept exactly as sent: no body is null;
+ * a body that is not UTF-8 JSON, or JSON that cannot be stored as sent
+ * (NUL, unpaired surrogates, numbers a double cannot hold, too deep), fails
+ * the step for good with the reason.
+ */
+function outputOf(status: number, bytes: Buffer): AttemptResult {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return { ok: false, failure: { retryable: false, timedOut: false, message: `The participant answered ${status} with a body that is not valid UTF-8.`, details: { status } } };
+  }
+  if (text.trim() === '') return { ok: true, output: null };
+  let output: unknown;
+  try {
+    output = JSON.parse(text);
+  } catch {
+    return {
+      ok: false,
+      failure: {
+        retryable: false,
+        timedOut: false,
+        message: `The participant answered ${status} with a body that is not JSON.`,
+        details: { status, body: text.slice(0, ERROR_BODY_CHARS) },
+      },
+    };
+  }
+  const problem = jsonTextProblem(text);
+  if (problem) {
+    return { ok: false, failure: { retryable: false, timedOut: false, message: unstorableOutputMessage(problem), details: { status } } };
+  }
+  return { ok: true, output };
+}
+
+/** A failed response's body, kept in the step's error: its JSON when it is JSON, else its first 2 KiB of text. */
+function errorBody(bytes: Buffer): unknown {
+  const text = bytes.subarray(0, ERROR_BODY_CHARS * 4).toString('utf8').slice(0, ERROR_BODY_CHARS);
+  return parseMaybe(text);
 }
 
 class TooLarge extends Error {}
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -124,7 +148,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
     }
     chunks.push(chunk as Buffer);
   }
-  return chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 function transportFailure(error: unknown, timeoutMs: number): AttemptFailure {

@@ -5,7 +5,7 @@ import { DefinitionCache } from '../definitions/definition-cache.js';
 import { withDeadline } from '../common/with-deadline.js';
 import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
-import { ExecutionsService, MAX_PAYLOAD_BYTES } from '../executions/executions.service.js';
+import { ExecutionsService } from '../executions/executions.service.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
@@ -56,15 +56,11 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     if (step < 0) return;
     const address = { step, phase: result.phase, attempt: result.attempt };
     const { outcome } = result;
-    let input;
-    if (outcome.ok && Buffer.byteLength(JSON.stringify(outcome.output ?? null)) > MAX_PAYLOAD_BYTES) {
-      input = { type: 'attempt-failed' as const, ...address, failure: { retryable: false, timedOut: false, message: 'The output is over 256 KiB.' } };
-    } else if (outcome.ok) {
-      input = { type: 'attempt-succeeded' as const, ...address, output: outcome.output };
-    } else {
-      input = { type: 'attempt-failed' as const, ...address, failure: { retryable: outcome.retryable, timedOut: false, message: outcome.message } };
-    }
-    await this.executions.apply(result.sagaId, input, result.run, saga);
+    // Size, and what Postgres cannot store, are checked where every participant's reply is (storableOutcome).
+    const input = outcome.ok
+      ? { type: 'attempt-succeeded' as const, ...address, output: outcome.output }
+      : { type: 'attempt-failed' as const, ...address, failure: { retryable: outcome.retryable === true, timedOut: false, message: String(outcome.message) } };
+    await this.executions.applyAttemptOutcome(result.sagaId, input, result.run, saga);
   }
 
   private async applyTimeout(address: StepJobData): Promise<void> {

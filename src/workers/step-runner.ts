@@ -94,7 +94,7 @@ export class StepRunner {
     const input = result.ok
       ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)
       : ({ type: 'attempt-failed', ...address, failure: result.failure } as const);
-    const { outcome, reason } = await this.executions.apply(job.sagaId, input, job.run, saga);
+    const { outcome, reason } = await this.executions.applyAttemptOutcome(job.sagaId, input, job.run, saga);
     if (outcome !== 'applied') {
       this.logger.log({ msg: `step result not applied (${outcome}): ${reason ?? ''}`, sagaId: job.sagaId, run: job.run, step: step.name, phase: job.phase, attempt: job.attempt });
     }

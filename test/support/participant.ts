@@ -12,7 +12,7 @@ export interface RecordedCall {
 export type Behaviour = (
   call: RecordedCall,
   nth: number,
-) => { status: number; body?: unknown; raw?: string; delayMs?: number; headers?: Record<string, string> } | 'hang';
+) => { status: number; body?: unknown; raw?: string | Buffer; delayMs?: number; headers?: Record<string, string> } | 'hang';
 
 /**
  * A real HTTP participant for tests: records every call and answers by path.

@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { HTTP_METHODS, LIMITS, QUEUE_NAME_PATTERN } from '../definition.model.js';
 import type { HttpMethod } from '../definition.model.js';
-import { IsHeaderMap } from './header-map.validator.js';
 
 export const ACTION_TYPES = ['http', 'queue'] as const;
 
@@ -39,8 +38,8 @@ export class HttpActionDto extends ActionDto {
     description: `Sent with every call; at most ${LIMITS.maxHeaders}. The server's own headers (Content-Type, Idempotency-Key, X-Saga-Id, traceparent, …) cannot be set`,
     example: { 'x-team': 'shop' },
   })
+  // Kept exactly as sent and checked by CreateDefinitionDto.crossFieldErrors (see keptAsSent).
   @IsOptional()
-  @IsHeaderMap()
   headers?: Record<string, string>;
 }
 

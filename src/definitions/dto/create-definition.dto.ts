@@ -18,9 +18,13 @@ import { FieldError } from '../../common/app-error.js';
 import { fieldError } from '../../common/field-error.js';
 import { DEFAULT_RETRY, DEFINITION_NAME_PATTERN, LIMITS, ON_STEP_FAILURE } from '../definition.model.js';
 import type { OnStepFailure } from '../definition.model.js';
+import { headerMapProblem } from './header-map.validator.js';
 import { StepDto } from './step.dto.js';
 
 export class CreateDefinitionDto {
+  /** Header maps are kept exactly as sent (see AppValidationPipe); `crossFieldErrors` checks them. */
+  static readonly keptAsSent = ['steps.*.action.headers', 'steps.*.compensation.headers'];
+
   @ApiProperty({ description: 'Registering a name again creates its next version', pattern: DEFINITION_NAME_PATTERN.source, example: 'order-fulfilment' })
   @Matches(DEFINITION_NAME_PATTERN, {
     message: 'must match ^[a-z0-9][a-z0-9._-]{0,99}$ (lower-case letters, digits, ".", "_", "-"; at most 100)',
@@ -56,8 +60,9 @@ export class CreateDefinitionDto {
 
   /**
    * Rules that span fields, checked on the raw body (even when other fields
-   * are invalid, so one response lists every error): step names are unique and
-   * an explicit maxDelayMs is not below the initial delay.
+   * are invalid, so one response lists every error): step names are unique,
+   * an explicit maxDelayMs is not below the initial delay, and HTTP actions'
+   * header maps are valid.
    */
   static crossFieldErrors(body: unknown): FieldError[] {
     const steps = (body as { steps?: unknown })?.steps;
@@ -67,6 +72,12 @@ export class CreateDefinitionDto {
     steps.forEach((step: unknown, i: number) => {
       if (!step || typeof step !== 'object') return;
       const { name, retry } = step as { name?: unknown; retry?: unknown };
+      for (const phase of ['action', 'compensation'] as const) {
+        const action = (step as Record<string, unknown>)[phase] as { type?: unknown; headers?: unknown } | undefined;
+        if (action?.type !== 'http' || action.headers === undefined) continue;
+        const problem = headerMapProblem(action.headers);
+        if (problem) errors.push(fieldError(['steps', i, phase, 'headers'], problem));
+      }
       if (typeof name === 'string') {
         const first = firstIndex.get(name);
         if (first === undefined) firstIndex.set(name, i);

@@ -1,4 +1,3 @@
-import { registerDecorator, ValidationArguments } from 'class-validator';
 import { secretSyntaxProblem } from '../../outbound/secrets.js';
 import { LIMITS, RESERVED_HEADERS } from '../definition.model.js';
 
@@ -24,18 +23,4 @@ export function headerMapProblem(value: unknown): string | null {
     if (secretProblem) return secretProblem;
   }
   return null;
-}
-
-export function IsHeaderMap(): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) => {
-    registerDecorator({
-      name: 'isHeaderMap',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      validator: {
-        validate: (value: unknown) => headerMapProblem(value) === null,
-        defaultMessage: (args?: ValidationArguments) => headerMapProblem(args?.value) ?? 'invalid headers',
-      },
-    });
-  };
 }

@@ -1,17 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
-import { DEFINITION_NAME_PATTERN } from '../../definitions/definition.model.js';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { DEFINITION_NAME_PATTERN, MAX_VERSION } from '../../definitions/definition.model.js';
 
 export class StartSagaDto {
+  /** Free-form JSON, kept exactly as sent (see AppValidationPipe). */
+  static readonly keptAsSent = ['input'];
+
   @ApiProperty({ example: 'order-fulfilment' })
   @Matches(DEFINITION_NAME_PATTERN, { message: 'must be the name of a registered definition' })
   @IsString()
   definition: string;
 
   /** Definition version to pin; the latest when omitted. */
-  @ApiPropertyOptional({ description: 'The latest version when omitted', minimum: 1, example: 2 })
+  @ApiPropertyOptional({ description: 'The latest version when omitted', minimum: 1, maximum: MAX_VERSION, example: 2 })
   @IsOptional()
   @Min(1)
+  @Max(MAX_VERSION, { message: `must be at most ${MAX_VERSION}` })
   @IsInt()
   version?: number;
 
