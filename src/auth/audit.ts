@@ -30,8 +30,9 @@ export class AuditLog {
   /** Newest first; `before` is the id of the last entry already seen. */
   async list(limit: number, before: string | null): Promise<AuditEntry[]> {
     return (await this.dataSource.query(
-      `SELECT id::text, at, actor, action, target, details FROM audit_log
-        WHERE ($1::bigint IS NULL OR id < $1::bigint) ORDER BY id DESC LIMIT $2`,
+      // Ordered by the bigint column, not by the text output column named like it ("9" > "48").
+      `SELECT a.id::text AS id, a.at, a.actor, a.action, a.target, a.details FROM audit_log a
+        WHERE ($1::bigint IS NULL OR a.id < $1::bigint) ORDER BY a.id DESC LIMIT $2`,
       [before, limit],
     )) as AuditEntry[];
   }

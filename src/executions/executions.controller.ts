@@ -86,7 +86,11 @@ export class ExecutionsController {
   @Post('replay')
   @HttpCode(200)
   @RequireScope('sagas:replay')
-  @ApiOperation({ summary: 'Replay every matching saga', description: 'PAUSED, FAILED and COMPENSATED sagas matching the filter, newest first, in batches; `dryRun` changes nothing.' })
+  @ApiOperation({
+    summary: 'Replay every matching saga',
+    description:
+      'PAUSED, FAILED and COMPENSATED sagas matching the filter, newest first, in batches; `dryRun` changes nothing. At least one filter, or `all: true`. Cancelled and timed-out sagas are left out unless `errorCode` names CANCELLED or SAGA_TIMEOUT.',
+  })
   @ApiOkResponse({ type: BulkReplayReportSchema })
   @ApiProblems(400, 503)
   async bulkReplay(@Body() body: BulkReplayDto, @CurrentPrincipal() by: Principal): Promise<BulkReplayReport> {
@@ -95,6 +99,8 @@ export class ExecutionsController {
       definition: body.definition,
       createdFrom: body.createdFrom ? new Date(body.createdFrom) : undefined,
       createdTo: body.createdTo ? new Date(body.createdTo) : undefined,
+      errorCodes: body.errorCode,
+      excludeErrorCodes: BulkReplayDto.excludedErrorCodes(body),
     };
     const report = await this.executions.bulkReplay(filter, {
       dryRun: body.dryRun ?? false,

@@ -35,6 +35,8 @@ export interface BulkReplayReport {
   truncated: boolean;
   /** The sagas replayed (or, in a dry run, that would be). */
   sagaIds: string[];
+  /** Error codes left out of the match (deliberate stops the request did not name). */
+  excludedErrorCodes: string[];
 }
 
 /** How often a start re-reads its definition when the latest version moved under it. */
@@ -287,7 +289,7 @@ export class ExecutionsService {
    * skipped with the reason, never replayed twice.
    */
   async bulkReplay(filter: SagaListFilter, options: { dryRun: boolean; reason: string | null; by: string | null; limit: number }): Promise<BulkReplayReport> {
-    const report: BulkReplayReport = { dryRun: options.dryRun, matched: 0, replayed: 0, skipped: 0, skippedReasons: {}, truncated: false, sagaIds: [] };
+    const report: BulkReplayReport = { dryRun: options.dryRun, matched: 0, replayed: 0, skipped: 0, skippedReasons: {}, truncated: false, sagaIds: [], excludedErrorCodes: filter.excludeErrorCodes ?? [] };
     let position: SagaListPosition | null = null;
     while (report.matched < options.limit) {
       const rows = await this.sagas.list(filter, position, Math.min(BULK_BATCH, options.limit - report.matched + 1));

@@ -298,6 +298,10 @@ export interface SagaListFilter {
   correlationId?: string;
   createdFrom?: Date;
   createdTo?: Date;
+  /** Only sagas whose `error.code` is one of these. */
+  errorCodes?: string[];
+  /** No saga whose `error.code` is one of these. */
+  excludeErrorCodes?: string[];
 }
 
 /** Position after the last row of a page: (created_at in µs, id). */
@@ -537,6 +541,8 @@ export class SagaRepository {
     if (filter.correlationId !== undefined) where.push(`s.correlation_id = ${param(filter.correlationId)}`);
     if (filter.createdFrom) where.push(`s.created_at >= ${param(filter.createdFrom.toISOString())}`);
     if (filter.createdTo) where.push(`s.created_at < ${param(filter.createdTo.toISOString())}`);
+    if (filter.errorCodes?.length) where.push(`s.error->>'code' = ANY(${param(filter.errorCodes)}::text[])`);
+    if (filter.excludeErrorCodes?.length) where.push(`(s.error->>'code' IS NULL OR s.error->>'code' <> ALL(${param(filter.excludeErrorCodes)}::text[]))`);
     if (position) {
       where.push(
         `(s.created_at, s.id) < (timestamptz 'epoch' + ${param(position.createdUs)}::bigint * interval '1 microsecond', ${param(position.id)}::uuid)`,

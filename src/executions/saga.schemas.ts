@@ -262,4 +262,11 @@ export class BulkReplayReportSchema {
 
   @ApiProperty({ type: [String], description: 'The sagas replayed (in a dry run: that would be)' })
   sagaIds: string[];
+
+  @ApiProperty({
+    type: [String],
+    description: 'Error codes left out of the match: CANCELLED and SAGA_TIMEOUT unless the request named them in `errorCode`',
+    example: ['CANCELLED', 'SAGA_TIMEOUT'],
+  })
+  excludedErrorCodes: string[];
 }

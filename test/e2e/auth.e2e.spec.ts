@@ -158,6 +158,24 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
     expect(trail.find((e) => e.actor === 'ops-console' && e.action === 'saga.cancel')).toMatchObject({ details: { reason: 'order withdrawn' } });
   });
 
+  it('should page the audit trail newest first by id, losing nothing across more than ten entries', async () => {
+    for (let i = 0; i < 13; i++) {
+      expect((await admin.post('/v1/keys', { name: `paged-${i}`, scopes: ['sagas:read'] })).status).toBe(201);
+    }
+    const all = (await admin.get('/v1/audit?limit=500')).body.items as Array<{ id: string }>;
+    expect(all.length).toBeGreaterThan(12);
+    const ids = all.map((e) => BigInt(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
+    const paged: string[] = [];
+    let before: string | null = null;
+    do {
+      const page: { items: Array<{ id: string }>; nextCursor: string | null } = (await admin.get(`/v1/audit?limit=4${before ? `&before=${before}` : ''}`)).body;
+      paged.push(...page.items.map((e) => e.id));
+      before = page.nextCursor;
+    } while (before);
+    expect(paged).toEqual(all.map((e) => e.id));
+  });
+
   it('should tell any valid key its own name and scopes (GET /v1/keys/current), and nobody else', async () => {
     const reader = (await admin.post('/v1/keys', { name: 'dashboard-reader', scopes: ['sagas:read', 'definitions:read'] })).body;
     const res = await httpClient(t.baseUrl, reader.key).get('/v1/keys/current');

@@ -279,6 +279,70 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
       expect((await api.post('/v1/sagas/replay', { definition: 'bulk-a' })).body).toMatchObject({ matched: 0, replayed: 0 });
     });
 
+    it('should replay nothing without a filter or "all": true, and refuse null for dryRun and the filters', async () => {
+      await register('bulk-guard', [step('bg1')], { onStepFailure: 'pause' });
+      breakable('/bg1', 422);
+      const paused = await settled((await api.post('/v1/sagas', { definition: 'bulk-guard' })).body.id);
+      expect(paused.status).toBe('PAUSED');
+      for (const body of [undefined, {}, { dryRun: true }, { reason: 'why not' }, { limit: 5 }]) {
+        const res = await api.post('/v1/sagas/replay', body);
+        expect(res.status).toBe(400);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        expect(res.body.errors[0].message).toMatch(/names no filter.*"all": true/);
+      }
+      for (const [body, path] of [
+        [{ dryRun: null, definition: 'bulk-guard' }, 'dryRun'],
+        [{ definition: null }, 'definition'],
+        [{ status: null }, 'status'],
+        [{ status: [] }, 'status'],
+        [{ all: false }, 'all'],
+        [{ all: null }, 'all'],
+        [{ errorCode: ['NOPE'] }, 'errorCode'],
+      ] as const) {
+        const res = await api.post('/v1/sagas/replay', body);
+        expect(res.status).toBe(400);
+        expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+      }
+      expect((await api.get(`/v1/sagas/${paused.id}`)).body.status).toBe('PAUSED');
+      const everything = await api.post('/v1/sagas/replay', { all: true, dryRun: true, limit: 10_000 });
+      expect(everything.status).toBe(200);
+      expect(everything.body.sagaIds).toContain(paused.id);
+    });
+
+    it('should leave out sagas a person cancelled or that passed their deadline unless errorCode names them', async () => {
+      await register('bulk-stops', [step('bs1')], { onStepFailure: 'pause' });
+      // Paused at its failed step, then compensated when its deadline passes (the reconciler applies it).
+      await register('bulk-late', [step('bl1')], { timeoutMs: 300, onStepFailure: 'pause' });
+      breakable('/bs1', 422);
+      breakable('/bl1', 422);
+      const failed = await settled((await api.post('/v1/sagas', { definition: 'bulk-stops' })).body.id);
+      const cancelled = await settled((await api.post('/v1/sagas', { definition: 'bulk-stops' })).body.id);
+      expect((await api.post(`/v1/sagas/${cancelled.id}/cancel`, { reason: 'customer withdrew' })).status).toBe(202);
+      expect((await settled(cancelled.id)).error.code).toBe('CANCELLED');
+      const lateId = (await api.post('/v1/sagas', { definition: 'bulk-late' })).body.id as string;
+      const late = await waitFor('the late saga to compensate', async () => {
+        const saga = (await api.get(`/v1/sagas/${lateId}`)).body;
+        return saga.status === 'COMPENSATED' ? saga : undefined;
+      }, 20_000);
+      expect(late.error.code).toBe('SAGA_TIMEOUT');
+
+      const byStatus = await api.post('/v1/sagas/replay', { status: ['PAUSED', 'COMPENSATED'], dryRun: true, limit: 10_000 });
+      expect(byStatus.body.sagaIds).toContain(failed.id);
+      expect(byStatus.body.sagaIds).not.toContain(cancelled.id);
+      expect(byStatus.body.sagaIds).not.toContain(late.id);
+      expect(byStatus.body.excludedErrorCodes).toEqual(['CANCELLED', 'SAGA_TIMEOUT']);
+      const all = await api.post('/v1/sagas/replay', { all: true, dryRun: true, limit: 10_000 });
+      expect(all.body.sagaIds).not.toContain(cancelled.id);
+      expect(all.body.sagaIds).not.toContain(late.id);
+
+      const named = await api.post('/v1/sagas/replay', { errorCode: ['CANCELLED'], definition: 'bulk-stops', dryRun: true });
+      expect(named.body).toMatchObject({ matched: 1, sagaIds: [cancelled.id], excludedErrorCodes: ['SAGA_TIMEOUT'] });
+      const replayed = await api.post('/v1/sagas/replay', { errorCode: ['SAGA_TIMEOUT', 'STEP_FAILED'], createdFrom: failed.createdAt });
+      expect(replayed.body).toMatchObject({ replayed: 2, excludedErrorCodes: ['CANCELLED'] });
+      expect(new Set(replayed.body.sagaIds)).toEqual(new Set([failed.id, late.id]));
+      expect((await api.get(`/v1/sagas/${cancelled.id}`)).body).toMatchObject({ status: 'COMPENSATED', run: 1 });
+    });
+
     it('should refuse statuses that cannot be replayed and unknown fields', async () => {
       const bad = await api.post('/v1/sagas/replay', { status: ['RUNNING'], dryRun: 'yes' });
       expect(bad.status).toBe(400);
