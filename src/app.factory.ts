@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import { LogController } from 'fastify';
+import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +12,8 @@ import { setUpBullBoard } from './http/bull-board.js';
 import { setUpDashboard } from './http/dashboard.js';
 import { setUpOpenApi } from './http/openapi.js';
 import { setUpRateLimit } from './http/rate-limit.js';
+import { clientErrorHandler } from './http/http-errors.js';
+import { sendProblem } from './http/problem.filter.js';
 
 /** Builds the whole application for a config; used by main.ts and by the e2e tests. */
 export async function createApp(config: AppConfig, logger: Pino = createPino(config.logLevel)): Promise<NestFastifyApplication> {
@@ -25,6 +27,14 @@ export async function createApp(config: AppConfig, logger: Pino = createPino(con
       // A caller's X-Request-Id is kept (and echoed); otherwise one is made.
       requestIdHeader: 'x-request-id',
       genReqId: () => randomUUID(),
+      // Every error is problem+json, also those raised before a route runs:
+      // the router's (bad percent-escape, over-long path segment) and Node's parser's.
+      frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply),
+      clientErrorHandler,
+      // A request must arrive in full within this time (a stalled body gets 408); checked every second.
+      // Node applies it only when given to the server's constructor (http); Fastify sets it again, to the same value.
+      requestTimeout: config.requestTimeoutMs,
+      http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
     }),
     { logger: new PinoNestLogger(logger), abortOnError: false },
   );

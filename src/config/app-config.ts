@@ -69,6 +69,17 @@ export class AppConfig {
   readonly reconcileIntervalMs: number;
 
   /**
+   * How long a client may take to send a whole request (headers and body), in
+   * ms; a request still incomplete then is answered 408 and its connection
+   * closed. Long polls (`waitMs`) are not affected: their request is complete.
+   * @defaultValue 30000
+   */
+  @IsInt({ message: 'must be an integer' })
+  @Min(500)
+  @Max(600_000)
+  readonly requestTimeoutMs: number;
+
+  /**
    * Switches API-key authentication off: every request is allowed. Only for
    * local experiments; the server warns at every start. @defaultValue false
    */
@@ -164,6 +175,7 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'MIGRATE_ON_START', key: 'migrateOnStart', kind: 'bool', def: 'false' },
   { env: 'DB_POOL_SIZE', key: 'dbPoolSize', kind: 'int', def: '10' },
   { env: 'RECONCILE_INTERVAL_MS', key: 'reconcileIntervalMs', kind: 'int', def: '5000' },
+  { env: 'REQUEST_TIMEOUT_MS', key: 'requestTimeoutMs', kind: 'int', def: '30000' },
   { env: 'AUTH_DISABLED', key: 'authDisabled', kind: 'bool', def: 'false' },
   { env: 'BOOTSTRAP_ADMIN_KEY', key: 'bootstrapAdminKey', kind: 'string', def: '' },
   { env: 'RATE_LIMIT_PER_MINUTE', key: 'rateLimitPerMinute', kind: 'int', def: '60000' },

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '../common/app-error.js';
+import { RouteMethods } from './http-errors.js';
 import { checkParameters, parseJsonBody } from './json-body.js';
 import { ProblemFilter } from './problem.filter.js';
 import { AppValidationPipe } from './validation.js';
@@ -11,7 +12,9 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Filters, pipes and hooks shared by the server and the tests that boot it. */
 export function setUpHttp(app: NestFastifyApplication): void {
-  app.useGlobalFilters(new ProblemFilter());
+  const routes = new RouteMethods();
+  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.useGlobalFilters(new ProblemFilter(routes));
   app.useGlobalPipes(new AppValidationPipe());
   app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
     let parsed: unknown;

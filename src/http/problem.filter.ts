@@ -1,18 +1,23 @@
-import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { ErrorCode } from '../common/app-error.js';
+import { drainRequestBody, RouteMethods } from './http-errors.js';
+import { PROBLEM_CONTENT_TYPE, problemOf, toProblem } from './problem.js';
 
 /** The single place where errors become HTTP responses (RFC 9457 problem+json). */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly routes?: RouteMethods) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    sendProblem(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>());
+    sendProblem(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>(), this.routes);
   }
 }
 
-function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { problem, unexpected } = toProblem(exception);
+/** Also used for the errors Fastify's router raises before any route runs (see app.factory). */
+export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply, routes?: RouteMethods): void {
+  let { problem, unexpected } = toProblem(exception);
   // request.log carries the request id (reqId); the URL is logged without its query string.
   const url = request.url.split('?')[0];
   if (unexpected) {
@@ -20,6 +25,15 @@ function sendProblem(exception: unknown, request: FastifyRequest, reply: Fastify
   } else if (problem.status >= 500) {
     request.log.warn({ method: request.method, url, status: problem.status, code: problem.code, context: 'http' }, (exception as Error)?.message ?? String(exception));
   }
-  problem.instance = request.url.split('?')[0];
-  void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  // No route matched: a path that exists for other methods is a wrong method, not a missing route.
+  const allowed = exception instanceof NotFoundException && request.routeOptions?.url === undefined ? (routes?.allowed(url) ?? []) : [];
+  if (allowed.length > 0) {
+    problem = problemOf(ErrorCode.METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${url}; it answers ${allowed.join(', ')}.`, { allowed });
+    void reply.header('allow', allowed.join(', '));
+  }
+  problem.instance = url;
+  const send = () => void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  // A body refused for its size is read to its end first, so the client sees the 413 rather than a reset.
+  if (problem.status === 413) void drainRequestBody(request.raw).then(send);
+  else send();
 }

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError, ErrorCode } from '../common/app-error.js';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable, isValueRejected } from '../database/database-errors.js';
 
 /** RFC 9457 problem details, with our stable `code` as an extension member. */
 export interface Problem {
@@ -21,6 +21,10 @@ const HTTP: Record<ErrorCode, { status: number; title: string }> = {
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  MALFORMED_REQUEST: { status: 400, title: 'Malformed request' },
+  URI_TOO_LONG: { status: 414, title: 'URI too long' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   REQUEST_REJECTED: { status: 400, title: 'Request rejected' },
@@ -55,7 +59,9 @@ export function problemOf(code: ErrorCode, detail: string, extensions: Record<st
 const FASTIFY: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PAYLOAD_TOO_LARGE,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.VALIDATION_FAILED,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.MALFORMED_REQUEST,
+  FST_ERR_BAD_URL: ErrorCode.MALFORMED_REQUEST,
+  FST_ERR_MAX_PARAM_LENGTH: ErrorCode.URI_TOO_LONG,
   FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.MALFORMED_JSON,
   FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MALFORMED_JSON,
 };
@@ -64,6 +70,13 @@ const FASTIFY_DETAIL: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'The request body is larger than the 1 MiB limit.',
   UNSUPPORTED_MEDIA_TYPE: 'Send the body as application/json.',
   MALFORMED_JSON: 'The request body is not valid JSON.',
+  URI_TOO_LONG: 'A path segment of the URL is longer than 100 characters; no resource has such a long name or id.',
+};
+
+/** Details for Fastify codes that share an ErrorCode with others. */
+const FASTIFY_CODE_DETAIL: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The URL holds a malformed percent-escape (% must be followed by two hex digits of valid UTF-8).',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length says.',
 };
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -100,13 +113,17 @@ export function toProblem(error: unknown): { problem: Problem; unexpected: boole
   }
   if (isFastifyError(error)) {
     const code = FASTIFY[error.code];
-    return { problem: problemOf(code, FASTIFY_DETAIL[code] ?? error.message), unexpected: false };
+    return { problem: problemOf(code, FASTIFY_CODE_DETAIL[error.code] ?? FASTIFY_DETAIL[code] ?? error.message), unexpected: false };
   }
   if (isDatabaseUnavailable(error)) {
     return {
       problem: problemOf(ErrorCode.SERVICE_UNAVAILABLE, 'The database is unavailable; nothing was stored. Retry later.'),
       unexpected: false,
     };
+  }
+  if (isValueRejected(error)) {
+    // A value the request checks let through but Postgres refused: the client's input, so a 4xx; logged as a gap in the checks.
+    return { problem: problemOf(ErrorCode.VALIDATION_FAILED, 'A value in the request cannot be stored; nothing was stored.'), unexpected: true };
   }
   return { problem: problemOf(ErrorCode.INTERNAL, 'An unexpected error occurred; it has been logged.'), unexpected: true };
 }

@@ -141,7 +141,7 @@ describe('OpenAPI document (/docs)', () => {
     expectValid(responseValidator('get', '/v1/sagas/{id}', 200), paused);
     expectValid(responseValidator('get', '/v1/sagas/{id}/events', 200), (await api.get(`/v1/sagas/${paused.id}/events`)).body);
     expectValid(responseValidator('get', '/v1/sagas', 200), (await api.get('/v1/sagas')).body);
-    expectValid(responseValidator('post', '/v1/sagas/replay', 200), (await api.post('/v1/sagas/replay', { dryRun: true })).body);
+    expectValid(responseValidator('post', '/v1/sagas/replay', 200), (await api.post('/v1/sagas/replay', { all: true, dryRun: true })).body);
     expectValid(responseValidator('get', '/v1/stats', 200), (await api.get('/v1/stats')).body);
     const cancelled = await api.post(`/v1/sagas/${paused.id}/cancel`);
     expectValid(responseValidator('post', '/v1/sagas/{id}/cancel', 202), cancelled.body);

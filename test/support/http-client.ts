@@ -20,7 +20,7 @@ export function httpClient(baseUrl: string, key: string | null = TEST_ADMIN_KEY)
   ): Promise<HttpResult<T>> {
     const init: RequestInit = { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } };
     if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
     }
     const response = await fetch(baseUrl + path, init);

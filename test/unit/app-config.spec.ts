@@ -15,6 +15,7 @@ describe(loadConfig.name, () => {
       migrateOnStart: false,
       dbPoolSize: 10,
       reconcileIntervalMs: 5000,
+      requestTimeoutMs: 30000,
       authDisabled: false,
       bootstrapAdminKey: '',
       rateLimitPerMinute: 60000,

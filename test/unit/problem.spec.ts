@@ -42,6 +42,20 @@ describe(toProblem.name, () => {
     expect(toProblem({ driverError: { code: '57P01' } }).problem.status).toBe(503);
   });
 
+  it('should map a value Postgres refused (SQLSTATE class 22 or 54) to 400, flagged for the log', () => {
+    const { problem, unexpected } = toProblem({ driverError: { code: '22P05', message: 'unsupported Unicode escape sequence' } });
+    expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(unexpected).toBe(true);
+    expect(toProblem(Object.assign(new Error('stack depth'), { code: '54001' })).problem.status).toBe(400);
+  });
+
+  it('should map Fastify\'s router errors to problems: 414 for an over-long segment, 400 for a bad escape', () => {
+    const long = Object.assign(new Error('x'), { code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414 });
+    expect(toProblem(long).problem).toMatchObject({ status: 414, code: 'URI_TOO_LONG' });
+    const bad = Object.assign(new Error('x'), { code: 'FST_ERR_BAD_URL', statusCode: 400 });
+    expect(toProblem(bad).problem).toMatchObject({ status: 400, code: 'MALFORMED_REQUEST', detail: expect.stringMatching(/percent-escape/) });
+  });
+
   it('should map anything else to 500 INTERNAL, flagged unexpected, without leaking the message', () => {
     const { problem, unexpected } = toProblem(new TypeError('secret internals'));
     expect(unexpected).toBe(true);
