@@ -88,14 +88,26 @@ export class ApiKeysService {
     return view(record);
   }
 
-  /** The principal a presented key stands for, or null when it is unknown, expired or revoked. */
-  async verify(presented: string): Promise<Principal | null> {
+  /**
+   * The principal of a key verified lately (or the bootstrap key), without a
+   * lookup; undefined when it must be looked up, null when it was refused lately.
+   */
+  recentlyVerified(presented: string): Principal | null | undefined {
     const hash = sha256(presented);
     if (this.bootstrapHash && timingSafeEqual(hash, this.bootstrapHash)) return { id: 'bootstrap', name: 'bootstrap', scopes: SCOPES };
+    const now = Date.now();
+    const cached = this.cache.get(hash.toString('hex'));
+    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now)) return cached.principal;
+    return undefined;
+  }
+
+  /** The principal a presented key stands for, or null when it is unknown, expired or revoked. */
+  async verify(presented: string): Promise<Principal | null> {
+    const recent = this.recentlyVerified(presented);
+    if (recent !== undefined) return recent;
+    const hash = sha256(presented);
     const cacheKey = hash.toString('hex');
     const now = Date.now();
-    const cached = this.cache.get(cacheKey);
-    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now)) return cached.principal;
     const match = KEY_FORMAT.exec(presented);
     let principal: Principal | null = null;
     let expiresAt: number | null = null;

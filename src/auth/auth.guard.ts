@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { AuthFailures } from './auth-failures.js';
 import { ANY_SCOPE, Principal, PUBLIC_KEY, RouteScope, SCOPE_KEY, SCOPES } from './scopes.js';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
@@ -52,6 +53,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
     private readonly config: AppConfig,
+    private readonly failures: AuthFailures,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -63,11 +65,22 @@ export class AuthGuard implements CanActivate {
       request.principal = AUTH_DISABLED;
       return true;
     }
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const key = presentedKey(request);
+    // A key not verified lately costs a lookup: an address that keeps presenting bad ones waits first.
+    if (key && !this.keys.recentlyVerified(key)) {
+      const wait = await this.failures.retryAfterSeconds(request.ip);
+      if (wait > 0) {
+        void reply.header('retry-after', String(wait));
+        throw new AppError(ErrorCode.RATE_LIMITED, `Too many failed authentications from this address; retry in ${wait} s.`, { retryAfterSeconds: wait });
+      }
+    }
     try {
-      request.principal = await authorize(this.keys, presentedKey(request), scope);
+      request.principal = await authorize(this.keys, key, scope);
     } catch (error) {
       if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
-        void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+        if (key) await this.failures.record(request.ip);
+        void reply.header('www-authenticate', 'Bearer');
       }
       throw error;
     }

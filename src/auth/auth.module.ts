@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuditLog } from './audit.js';
+import { AuthFailures } from './auth-failures.js';
 import { AuthGuard } from './auth.guard.js';
 import { KeysController } from './keys.controller.js';
 
@@ -15,8 +16,8 @@ import { KeysController } from './keys.controller.js';
 @Global()
 @Module({
   controllers: [KeysController],
-  providers: [ApiKeysRepository, ApiKeysService, AuditLog, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuditLog],
+  providers: [ApiKeysRepository, ApiKeysService, AuditLog, AuthFailures, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuditLog, ApiKeysService],
 })
 export class AuthModule implements OnApplicationBootstrap {
   private readonly logger = new Logger('auth');

@@ -101,6 +101,16 @@ export class AppConfig {
   readonly rateLimitPerMinute: number;
 
   /**
+   * Failed authentications (a key that is unknown, expired or revoked) one
+   * client address may make per minute; beyond it, requests with a key not
+   * already verified get 429 without a database lookup. @defaultValue 60
+   */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(1_000_000)
+  readonly authFailuresPerMinute: number;
+
+  /**
    * Hosts participant URLs may name: exact names, `*.suffix` wildcards, IP
    * addresses or CIDR ranges. Empty: any host (addresses are still checked).
    * @defaultValue empty
@@ -179,6 +189,7 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'AUTH_DISABLED', key: 'authDisabled', kind: 'bool', def: 'false' },
   { env: 'BOOTSTRAP_ADMIN_KEY', key: 'bootstrapAdminKey', kind: 'string', def: '' },
   { env: 'RATE_LIMIT_PER_MINUTE', key: 'rateLimitPerMinute', kind: 'int', def: '60000' },
+  { env: 'AUTH_FAILURES_PER_MINUTE', key: 'authFailuresPerMinute', kind: 'int', def: '60' },
   { env: 'PARTICIPANT_ALLOWED_HOSTS', key: 'participantAllowedHosts', kind: 'list', def: '' },
   { env: 'PARTICIPANT_ALLOWED_NETWORKS', key: 'participantAllowedNetworks', kind: 'list', def: '' },
   { env: 'PARTICIPANT_SCHEMES', key: 'participantSchemes', kind: 'list', def: 'https,http' },

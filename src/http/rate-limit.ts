@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import type { FastifyRequest } from 'fastify';
+import { ApiKeysService } from '../auth/api-keys.service.js';
 import { presentedKey } from '../auth/auth.guard.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { sha256Hex } from '../common/canonical-json.js';
@@ -10,10 +11,16 @@ import type { AppConfig } from '../config/app-config.js';
 /** Not counted: health checks and the API documentation. */
 const UNLIMITED = /^\/(health|docs)(\/|$|\?)/;
 
-/** Whom a request is counted against: the API key it presents (as a hash), else its address. */
-function tracker(request: FastifyRequest): string {
-  const key = presentedKey(request);
-  return key ? `key:${sha256Hex(key).slice(0, 32)}` : `ip:${request.ip}`;
+/**
+ * Whom a request is counted against: the API key it presents (as a hash)
+ * once that key has been verified, else its address. Made-up keys thus share
+ * their sender's budget instead of each opening a counter in Redis.
+ */
+function trackerFor(keys: ApiKeysService) {
+  return (request: FastifyRequest): string => {
+    const key = presentedKey(request);
+    return key && keys.recentlyVerified(key) ? `key:${sha256Hex(key).slice(0, 32)}` : `ip:${request.ip}`;
+  };
 }
 
 /**
@@ -42,7 +49,7 @@ export async function setUpRateLimit(app: NestFastifyApplication, config: AppCon
     redis,
     nameSpace: `${config.redisPrefix}:rate-limit:`,
     skipOnError: true,
-    keyGenerator: tracker,
+    keyGenerator: trackerFor(app.get(ApiKeysService)),
     allowList: (request) => UNLIMITED.test(request.url),
     errorResponseBuilder: (_request, context) =>
       new AppError(ErrorCode.RATE_LIMITED, `Over the limit of ${context.max} requests per minute for this API key; retry in ${Math.ceil(context.ttl / 1000)} s.`, {

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SCOPES, type Scope } from '../../src/auth/scopes.js';
 import { TEST_ADMIN_KEY } from '../support/api-key.js';
@@ -205,6 +206,33 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
       expect((await httpClient(limited.baseUrl, other.body.key).get('/v1/sagas')).status).toBe(200);
       expect((await httpClient(limited.baseUrl, null).get('/health/live')).status).toBe(200);
     } finally {
+      await limited.close();
+    }
+  });
+
+  it('should limit failed authentications per address, without a lookup or a Redis counter per made-up key', async () => {
+    const limited = await startTestApp({ AUTH_FAILURES_PER_MINUTE: '5' });
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      const made = await httpClient(limited.baseUrl).post('/v1/keys', { name: 'made-before', scopes: ['sagas:read'] });
+      const counters = async () => (await redis.keys(`${limited.redisPrefix}:rate-limit:*`)).length;
+      const before = await counters();
+      const bogus = () => `sk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 130; i++) statuses.push((await httpClient(limited.baseUrl, bogus()).get('/v1/sagas')).status);
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expect(new Set(statuses.slice(5))).toEqual(new Set([429]));
+      const refused = await httpClient(limited.baseUrl, bogus()).get('/v1/sagas');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Made-up keys share their address's counter: at most one new counter, not 130.
+      expect((await counters()) - before).toBeLessThanOrEqual(1);
+      // A key verified lately is not held up by its address's failures; one not yet verified waits like the rest.
+      expect((await httpClient(limited.baseUrl).get('/v1/sagas')).status).toBe(200);
+      expect((await httpClient(limited.baseUrl, made.body.key).get('/v1/sagas')).status).toBe(429);
+    } finally {
+      redis.disconnect();
       await limited.close();
     }
   });

@@ -35,6 +35,8 @@ export async function startTestApp(env: Record<string, string> = {}, shareWith?:
     BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
     // The tests' participants listen on loopback, which the SSRF guard refuses by default.
     PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8',
+    // Every test client shares 127.0.0.1, and many tests present bad keys on purpose.
+    AUTH_FAILURES_PER_MINUTE: '1000000',
     ...env,
   });
   const listen = async () => {

@@ -16,6 +16,7 @@ describe(loadConfig.name, () => {
       dbPoolSize: 10,
       reconcileIntervalMs: 5000,
       requestTimeoutMs: 30000,
+      authFailuresPerMinute: 60,
       authDisabled: false,
       bootstrapAdminKey: '',
       rateLimitPerMinute: 60000,
