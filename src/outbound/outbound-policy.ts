@@ -10,6 +10,26 @@ function normalize(address: Address): Address {
   return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
 }
 
+const v4 = (high: number, low: number) => ipaddr.fromByteArray([high >> 8, high & 0xff, low >> 8, low & 0xff]) as ipaddr.IPv4;
+
+/**
+ * The IPv4 addresses an IPv6 address carries, by the forms that route to
+ * them: IPv4-compatible ::/96 and IPv4-translated ::ffff:0:0:0/96 (last 32
+ * bits), NAT64 64:ff9b::/96 (last 32 bits), 6to4 2002::/16 (bits 16-47) and
+ * Teredo 2001::/32 (its server, bits 32-63, and its client, the last 32 bits
+ * inverted). IPv4-mapped addresses are normalised to IPv4 before this.
+ */
+export function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4[] {
+  const p = address.parts;
+  const zeros = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 6) && !(p[6] === 0 && p[7] <= 1)) return [v4(p[6], p[7])]; // ::/96, but not :: and ::1 (ranges of their own)
+  if (zeros(0, 4) && p[4] === 0xffff && p[5] === 0) return [v4(p[6], p[7])];
+  if (p[0] === 0x64 && p[1] === 0xff9b && zeros(2, 6)) return [v4(p[6], p[7])];
+  if (p[0] === 0x2002) return [v4(p[1], p[2])];
+  if (p[0] === 0x2001 && p[1] === 0) return [v4(p[2], p[3]), v4(~p[6] & 0xffff, ~p[7] & 0xffff)];
+  return [];
+}
+
 /**
  * Where the server may send participant calls (SSRF guard). A URL must use an
  * allowed scheme and, when PARTICIPANT_ALLOWED_HOSTS is set, name an allowed
@@ -63,10 +83,21 @@ export class OutboundPolicy {
   checkAddress(address: string): string | null {
     if (!ipaddr.isValid(address)) return `resolved to ${address}, which is not an IP address`;
     const ip = normalize(ipaddr.parse(address));
+    if (this.inAllowedNetwork(ip)) return null;
+    // An IPv6 address that embeds IPv4 addresses (and routes to them) is as allowed as they are.
+    const embedded = ip.kind() === 'ipv6' ? embeddedIPv4(ip as ipaddr.IPv6) : [];
+    if (embedded.length > 0) {
+      const refused = embedded.find((inner) => inner.range() !== 'unicast' && !this.inAllowedNetwork(inner));
+      if (!refused) return null;
+      return `reaches ${ip.toString()}, which embeds ${refused.toString()}, a ${describe(refused.range())} address, which PARTICIPANT_ALLOWED_NETWORKS does not allow`;
+    }
     const range = ip.range();
     if (range === 'unicast') return null;
-    if (this.networks.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return null;
     return `reaches ${ip.toString()}, a ${describe(range)} address, which PARTICIPANT_ALLOWED_NETWORKS does not allow`;
+  }
+
+  private inAllowedNetwork(ip: Address): boolean {
+    return this.networks.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits));
   }
 
   /** checkUrl, then (best effort: an unresolvable name passes, the call is checked again) every address its host resolves to. */

@@ -8,6 +8,7 @@ const BYPASSES = [
   'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://[::ffff:7f00:1]/x', 'http://169.254.169.254/latest/meta-data/',
   'http://[fe80::1]/x', 'http://10.0.0.1/x', 'http://172.16.0.1/x', 'http://192.168.1.1/x', 'http://100.64.0.1/x', 'http://[fc00::1]/x',
   'http://localhost/x', 'http://LOCALHOST./x', 'http://api.localhost/x', 'http://user:pass@example.com/x', 'file:///etc/passwd', 'gopher://127.0.0.1:6379/_x',
+  'http://[::127.0.0.1]/x', 'http://[64:ff9b::169.254.169.254]/x', 'http://[2002:a00:1::1]/x', 'http://[2001:0:7f00:1::1]/x',
 ];
 
 describe('SSRF guard (participant URLs)', () => {
@@ -30,6 +31,17 @@ describe('SSRF guard (participant URLs)', () => {
     const res = await api.post('/v1/definitions', { name: 'ssrf', steps: [{ name: 'a', action: { type: 'http', url } }] });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain('steps[0].action.url');
+  });
+
+  it.each([
+    ['http://127.1/x', 'reaches 127.0.0.1, a loopback address'],
+    ['http://2130706433/x', 'reaches 127.0.0.1, a loopback address'],
+    ['http://localhost./x', 'names localhost, a loopback name'],
+    ['http://[::127.0.0.1]/x', 'embeds 127.0.0.1, a loopback address'],
+  ])('should say why %s is refused, not that it is not a URL', async (url, reason) => {
+    const res = await api.post('/v1/definitions', { name: 'ssrf', steps: [{ name: 'a', action: { type: 'http', url } }] });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: 'steps[0].action.url', message: expect.stringContaining(reason) })]);
   });
 
   it('should check compensation URLs too, and store nothing', async () => {

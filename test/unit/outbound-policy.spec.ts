@@ -22,6 +22,15 @@ const BYPASSES = [
   'http://[::ffff:7f00:1]/',
   'http://[0:0:0:0:0:ffff:127.0.0.1]/',
   'http://[::ffff:169.254.169.254]/',
+  'http://[::127.0.0.1]/', // IPv4-compatible ::/96
+  'http://[::10.0.0.1]/',
+  'http://[::ffff:0:127.0.0.1]/', // IPv4-translated
+  'http://[64:ff9b::127.0.0.1]/', // NAT64
+  'http://[64:ff9b::a9fe:a9fe]/', // NAT64 to cloud metadata
+  'http://[2002:7f00:1::1]/', // 6to4 of 127.0.0.1
+  'http://[2002:c0a8:101::]/', // 6to4 of 192.168.1.1
+  'http://[2001:0:7f00:1::1]/', // Teredo, server 127.0.0.1
+  'http://[2001:0:5db8:1::80ff:fffe]/', // Teredo, client 127.0.0.1 (inverted)
   'http://169.254.169.254/latest/meta-data/', // cloud metadata
   'http://[fe80::1]/', // link-local
   'http://10.0.0.1/',
@@ -51,6 +60,16 @@ describe(OutboundPolicy.name, () => {
 
   it.each(['https://payments.example.com/charge', 'http://93.184.216.34/x', 'https://[2606:2800:220:1:248:1893:25c8:1946]/'])('should allow the public URL %s', (url) => {
     expect(policy().checkUrl(url)).toBeNull();
+  });
+
+  it.each(['http://[::808:808]/', 'http://[64:ff9b::8.8.8.8]/', 'http://[2002:808:808::1]/'])('should allow %s, an IPv6 form of a public IPv4 address', (url) => {
+    expect(policy().checkUrl(url)).toBeNull();
+  });
+
+  it('should name the embedded address it refuses', () => {
+    expect(policy().checkUrl('http://[::127.0.0.1]/')).toBe('reaches ::7f00:1, which embeds 127.0.0.1, a loopback address, which PARTICIPANT_ALLOWED_NETWORKS does not allow');
+    expect(policy().checkUrl('http://[2001:0:5db8:1::80ff:fffe]/')).toContain('embeds 127.0.0.1');
+    expect(policy({ PARTICIPANT_ALLOWED_NETWORKS: '127.0.0.0/8' }).checkUrl('http://[64:ff9b::127.0.0.1]/')).toBeNull();
   });
 
   it('should name the reason', () => {

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { HTTP_METHODS, LIMITS, QUEUE_NAME_PATTERN } from '../definition.model.js';
 import type { HttpMethod } from '../definition.model.js';
+import { IsHttpUrl } from './http-url.validator.js';
 
 export const ACTION_TYPES = ['http', 'queue'] as const;
 
@@ -25,10 +26,7 @@ export class HttpActionDto extends ActionDto {
 
   @ApiProperty({ format: 'uri', maxLength: LIMITS.urlMaxLength, example: 'https://payments.internal/charges' })
   @MaxLength(LIMITS.urlMaxLength)
-  @IsUrl(
-    { protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_valid_protocol: true },
-    { message: 'must be an absolute http:// or https:// URL' },
-  )
+  @IsHttpUrl()
   @IsString()
   url: string;
 
