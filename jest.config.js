@@ -9,7 +9,7 @@ const base = {
   // As in main.ts: decorators that read type metadata need it loaded first.
   setupFiles: ['reflect-metadata'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   // Sources import with the `.js` suffix Node needs; Jest resolves the `.ts` file.
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',

