@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { Body, Controller, createParamDecorator, ExecutionContext, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuditLog } from '../auth/audit.js';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
@@ -21,6 +22,16 @@ import { toEventView, toSagaView, type SagaSummaryView, type SagaView } from './
 
 /** Printable ASCII, as the IETF idempotency-key draft expects of a key. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The Idempotency-Key header. Read from the request rather than with
+ * `@Headers()`, which the OpenAPI document would list as a second, required
+ * `idempotency-key` parameter next to the one @ApiHeader documents.
+ */
+const IdempotencyKey = createParamDecorator((_data: unknown, ctx: ExecutionContext): string | undefined => {
+  const value = ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
+  return Array.isArray(value) ? value.join(', ') : value;
+});
 const EVENTS_PAGE_MAX = 1000;
 
 const SAGA_ID = { name: 'id', description: 'Saga id', example: '0b6f2d4e-9f7a-4c55-8c1e-3f2a7d9e1b20' };
@@ -54,7 +65,7 @@ export class ExecutionsController {
   @ApiProblems(400, 404, 409, 413, 415, 422, 503)
   async start(
     @Body() body: StartSagaDto,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey?: string,
     @Query('waitMs') waitMs?: string,
   ): Promise<SagaView> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {

@@ -82,6 +82,11 @@ describe('OpenAPI document (/docs)', () => {
     expect(String(yaml.body)).toContain('/v1/sagas/{id}/replay:');
   });
 
+  it('should declare the Idempotency-Key header of POST /v1/sagas once, optional', async () => {
+    const headers = (doc.paths['/v1/sagas'].post.parameters as Schema[]).filter((p) => p.in === 'header');
+    expect(headers.map((h) => [h.name, h.required ?? false])).toEqual([['Idempotency-Key', false]]);
+  });
+
   it('should document every route with a summary, its responses and an example for every body', async () => {
     const expected = [
       'post /v1/definitions', 'get /v1/definitions', 'get /v1/definitions/{name}', 'get /v1/definitions/{name}/versions',
