@@ -13,10 +13,6 @@ const base = {
   // Sources import with the `.js` suffix Node needs; Jest resolves the `.ts` file.
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    // @fastify/static (behind /docs) require()s content-disposition 3, which is ESM only. Node loads it
-    // (require of ESM); Jest's module loader cannot, so tests get the CommonJS 1.x release. Its API
-    // differs only in `create`, used by reply.download(), which this server never calls.
-    '^content-disposition$': 'content-disposition-cjs',
   },
 };
 

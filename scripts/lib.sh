@@ -12,10 +12,9 @@ ensure_dependencies() {
     echo "Node.js 20 or newer is needed: install it (https://nodejs.org or your package manager) and run this again." >&2
     exit 1
   fi
-  local major
-  major="$(node -p 'process.versions.node.split(".")[0]')"
-  if [ "$major" -lt 20 ]; then
-    echo "Node.js $(node --version) is too old: version 20 or newer is needed." >&2
+  # package.json "engines": 20.19 or newer (the oldest version every installed package accepts).
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "Node.js $(node --version) is too old: version 20.19 or newer is needed (https://nodejs.org, or your package manager)." >&2
     exit 1
   fi
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

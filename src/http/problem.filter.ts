@@ -25,9 +25,10 @@ export function sendProblem(exception: unknown, request: FastifyRequest, reply: 
   } else if (problem.status >= 500) {
     request.log.warn({ method: request.method, url, status: problem.status, code: problem.code, context: 'http' }, (exception as Error)?.message ?? String(exception));
   }
-  // No route matched: a path that exists for other methods is a wrong method, not a missing route.
+  // No route matched: a path that exists for other methods only is a wrong method, not a missing route.
+  // (A route that matched and found nothing, such as a missing file under /ui/, stays a 404.)
   const allowed = exception instanceof NotFoundException && request.routeOptions?.url === undefined ? (routes?.allowed(url) ?? []) : [];
-  if (allowed.length > 0) {
+  if (allowed.length > 0 && !allowed.includes(request.method)) {
     problem = problemOf(ErrorCode.METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${url}; it answers ${allowed.join(', ')}.`, { allowed });
     void reply.header('allow', allowed.join(', '));
   }
