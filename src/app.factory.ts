@@ -7,7 +7,7 @@ import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { createPino, PinoNestLogger } from './logging/pino-logger.js';
 import { Metrics } from './metrics/metrics.js';
-import { BODY_LIMIT_BYTES, setUpHttp } from './http/http-setup.js';
+import { BODY_LIMIT_BYTES, MAX_PATH_SEGMENT, setUpHttp } from './http/http-setup.js';
 import { setUpBullBoard } from './http/bull-board.js';
 import { setUpDashboard } from './http/dashboard.js';
 import { setUpOpenApi } from './http/openapi.js';
@@ -29,6 +29,9 @@ export async function createApp(config: AppConfig, logger: Pino = createPino(con
       genReqId: () => randomUUID(),
       // Every error is problem+json, also those raised before a route runs:
       // the router's (bad percent-escape, over-long path segment) and Node's parser's.
+      // Path segments up to 1,000 characters reach the handlers, so an over-long id is an
+      // unknown saga (404), not a router error; longer ones get 414 problem+json.
+      routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply),
       clientErrorHandler,
       // A request must arrive in full within this time (a stalled body gets 408); checked every second.

@@ -8,6 +8,9 @@ import { AppValidationPipe } from './validation.js';
 /** Bodies above this size are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** The longest path parameter (an id, a name) the router passes to a handler; longer gets 414. */
+export const MAX_PATH_SEGMENT = 1_000;
+
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Filters, pipes and hooks shared by the server and the tests that boot it. */

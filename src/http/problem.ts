@@ -70,7 +70,7 @@ const FASTIFY_DETAIL: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'The request body is larger than the 1 MiB limit.',
   UNSUPPORTED_MEDIA_TYPE: 'Send the body as application/json.',
   MALFORMED_JSON: 'The request body is not valid JSON.',
-  URI_TOO_LONG: 'A path segment of the URL is longer than 100 characters; no resource has such a long name or id.',
+  URI_TOO_LONG: 'A path segment of the URL is longer than 1,000 characters; no resource has such a long name or id.',
 };
 
 /** Details for Fastify codes that share an ErrorCode with others. */

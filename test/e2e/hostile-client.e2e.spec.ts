@@ -1,4 +1,6 @@
+import { request } from 'node:http';
 import { connect } from 'node:net';
+import { TEST_ADMIN_KEY } from '../support/api-key.js';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
@@ -160,10 +162,16 @@ describe('A hostile client', () => {
     expectProblem(await api.get(url), 400, path);
   });
 
-  it('should answer 414 problem+json for a 300-character saga id', async () => {
-    const res = await api.get(`/v1/sagas/${'a'.repeat(300)}`);
-    expectProblem(res, 414);
-    expect(res.body.code).toBe('URI_TOO_LONG');
+  it('should answer 404 problem+json for a 300-character saga id, and 414 past 1,000 characters', async () => {
+    for (const path of [`/v1/sagas/${'a'.repeat(300)}`, `/v1/sagas/${'a'.repeat(1_000)}/events`, `/v1/sagas/${'a'.repeat(300)}/cancel`]) {
+      const res = path.endsWith('/cancel') ? await api.post(path, {}) : await api.get(path);
+      expectProblem(res, 404);
+      expect(res.body.code).toBe('SAGA_NOT_FOUND');
+    }
+    expectProblem(await api.get(`/v1/definitions/${'a'.repeat(500)}`), 404);
+    const tooLong = await api.get(`/v1/sagas/${'a'.repeat(1_001)}`);
+    expectProblem(tooLong, 414);
+    expect(tooLong.body.code).toBe('URI_TOO_LONG');
   });
 
   it('should answer 431 problem+json for 100 KB of headers', async () => {
@@ -202,6 +210,32 @@ describe('A hostile client', () => {
     const res = await api.post('/v1/sagas', body);
     expectProblem(res, 413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await stored()).toEqual(before);
+  });
+
+  it('should answer 413 to a chunked body that grows past 1 MiB, after reading it, so a slow streaming client sees it', async () => {
+    const before = await stored();
+    const answer = await new Promise<{ status: number; contentType: string; body: string }>((resolve, reject) => {
+      const req = request(`${t.baseUrl}/v1/sagas`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, contentType: String(res.headers['content-type']), body }));
+      });
+      req.on('error', reject);
+      // 3 MiB in 64 KiB chunks, 10 ms apart: a client still sending well after the server has seen too much.
+      const chunk = 'a'.repeat(64 * 1024);
+      req.write('{"definition":"target","input":"');
+      let sent = 0;
+      const pump = () => {
+        if (sent++ === 48) return void req.end('"}');
+        req.write(chunk);
+        setTimeout(pump, 10);
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.contentType).toContain(PROBLEM);
+    expect(JSON.parse(answer.body).code).toBe('PAYLOAD_TOO_LARGE');
     expect(await stored()).toEqual(before);
   });
 
