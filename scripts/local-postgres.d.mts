@@ -12,6 +12,7 @@ export function runAsUser(): RunAs | null;
 export function reachableBinaries(user: RunAs | null, log?: (line: string) => void): string;
 export function reachableDataDir(preferred: string, user: RunAs | null): string;
 export function initCluster(binDir: string, dataDir: string, user: RunAs | null, password: string): Promise<void>;
+export function postgresAnswers(url: string): Promise<boolean>;
 export function spawnPostgres(
   binDir: string,
   dataDir: string,

@@ -14,6 +14,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readF
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import pg from 'pg';
 
 /** Where root keeps what the postgres user must reach when the checkout is private. */
 export const SHARED_HOME = '/var/lib/saga-orchestrator';
@@ -126,6 +127,20 @@ export async function initCluster(binDir, dataDir, user, password) {
     throw error;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Whether a Postgres answers a query at `url` within a few seconds. */
+export async function postgresAnswers(url) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { initCluster, LocalPostgresError, reachableBinaries, reachableDataDir, runAsUser, spawnPostgres } from './local-postgres.mjs';
+import { initCluster, LocalPostgresError, postgresAnswers, reachableBinaries, reachableDataDir, runAsUser, spawnPostgres } from './local-postgres.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.join(root, '.data');
@@ -45,19 +45,11 @@ function fail(message) {
   process.exit(1);
 }
 
-async function pgAnswers(url) {
+/** Whether Postgres answers at the server of `url` (its maintenance database, which always exists). */
+function pgAnswers(url) {
   const server = new URL(url);
   server.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: server.toString(), connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return postgresAnswers(server.toString());
 }
 
 /** Creates the URL's database when it does not exist yet. */

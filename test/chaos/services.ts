@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { initCluster, reachableBinaries, runAsUser, spawnPostgres } from '../../scripts/local-postgres.mjs';
+import { initCluster, postgresAnswers, reachableBinaries, runAsUser, spawnPostgres } from '../../scripts/local-postgres.mjs';
 import { runMigrations } from '../../src/database/migrate.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { freePort } from '../support/server-process.js';
@@ -65,17 +65,22 @@ async function privatePostgres(): Promise<ChaosPostgres> {
     await waitFor('the chaos Postgres to answer', async () => {
       if (started.spawnError) throw new Error(`postgres could not be started: ${started.spawnError.message}`);
       if (started.exitCode !== null) throw new Error(`postgres exited with code ${started.exitCode}`);
-      return (await answers(serverUrl)) ? true : undefined;
+      return (await postgresAnswers(serverUrl)) ? true : undefined;
     }, 60_000, 100);
   };
   const stop = async () => {
     const running = child;
     child = null;
     if (!running || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGINT'); // fast shutdown
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    if (running.exitCode === null) running.kill('SIGKILL');
+    // Killed outright if it has not stopped within 20 s; the timer goes with the process, leaving no handle behind.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => running.kill('SIGKILL'), 20_000);
+      running.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   };
   try {
     await initCluster(binDir, dataDir, user, 'postgres');
@@ -100,19 +105,6 @@ async function privatePostgres(): Promise<ChaosPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function terminate(url: string): Promise<number> {
