@@ -9,6 +9,7 @@ import { Batcher } from '../common/batcher.js';
 import { RecentMap } from '../common/recent-map.js';
 import { preparedQuery } from '../database/prepared.js';
 import { patchRecord, type Transition } from './patch-record.js';
+import { SAGA_FIELDS, setClauses, STEP_FIELDS } from './patch-fields.js';
 import { Outbox } from '../dispatch/outbox.js';
 import { SETTLED_CHANNEL } from './saga-notifications.js';
 
@@ -83,6 +84,9 @@ export interface NewSaga {
   stepNames: string[];
 }
 
+/** A step timestamp as JavaScript's toISOString() writes it (UTC, milliseconds, Z), as the in-memory copies hold them. */
+const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 const SELECT_SAGA = `
   SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
          s.input, s.correlation_id AS "correlationId", s.results, s.error, s.cursor, s.phase, s.attempt,
@@ -92,10 +96,10 @@ const SELECT_SAGA = `
          s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
          (SELECT coalesce(json_agg(json_build_object(
              'index', t.idx, 'name', t.name, 'status', t.status, 'attempts', t.attempts,
-             'lastAttemptTimedOut', t.last_attempt_timed_out, 'startedAt', t.started_at, 'finishedAt', t.finished_at,
+             'lastAttemptTimedOut', t.last_attempt_timed_out, 'startedAt', ${isoText('t.started_at')}, 'finishedAt', ${isoText('t.finished_at')},
              'output', t.output, 'error', t.error, 'compensationStatus', t.compensation_status,
-             'compensationAttempts', t.compensation_attempts, 'compensationStartedAt', t.compensation_started_at,
-             'compensationFinishedAt', t.compensation_finished_at, 'compensationError', t.compensation_error)
+             'compensationAttempts', t.compensation_attempts, 'compensationStartedAt', ${isoText('t.compensation_started_at')},
+             'compensationFinishedAt', ${isoText('t.compensation_finished_at')}, 'compensationError', t.compensation_error)
            ORDER BY t.idx), '[]'::json)
             FROM saga_step t WHERE t.saga_id = s.id) AS steps
     FROM saga s`;
@@ -219,19 +223,8 @@ const INSERT_SQL = `
 const UPDATE_SQL = `
   WITH ${ITEMS}, s AS (
     UPDATE saga SET
-      status = coalesce(p->>'status', status),
-      run = coalesce((p->>'run')::int, run),
-      input = CASE WHEN p ? 'input' THEN p->'input' ELSE input END,
-      attempt_base = coalesce((p->>'attemptBase')::int, attempt_base),
-      deadline_at = CASE WHEN p ? 'deadlineAt' THEN (p->>'deadlineAt')::timestamptz ELSE deadline_at END,
-      cursor = coalesce((p->>'cursor')::int, cursor),
-      phase = coalesce(p->>'phase', phase),
-      attempt = coalesce((p->>'attempt')::int, attempt),
-      awaiting = coalesce((p->>'awaiting')::boolean, awaiting),
-      stop_requested = CASE WHEN p ? 'stopRequested' THEN nullif(p->'stopRequested', 'null') ELSE stop_requested END,
-      error = CASE WHEN p ? 'error' THEN nullif(p->'error', 'null') ELSE error END,
+      ${setClauses(SAGA_FIELDS, 'p')},
       results = CASE WHEN (p->>'resetResults')::boolean THEN p->'results' ELSE results || (p->'results') END,
-      finished_at = CASE WHEN p ? 'finishedAt' THEN (p->>'finishedAt')::timestamptz ELSE finished_at END,
       dispatched_at = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->>'now')::timestamptz ELSE dispatched_at END,
       not_before = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->'jobs'->0->>'notBefore')::timestamptz ELSE not_before END,
       -- A new attempt, or none outstanding: the old attempt's deadline no longer applies.
@@ -247,20 +240,9 @@ const UPDATE_SQL = `
     WHERE saga.id = ANY(ARRAY(SELECT id FROM x)) AND saga.id = x.id AND saga.version = (p->>'version')::int
     RETURNING saga.id, saga.status
   ), st AS (
-    -- A field present in the patch is set (JSON null included); an absent one is kept.
+    -- Each field as patch-fields.ts says (a 'set' field present in the patch is set, JSON null included).
     UPDATE saga_step t SET
-      status = coalesce(sp->>'status', t.status),
-      attempts = coalesce((sp->>'attempts')::int, t.attempts),
-      last_attempt_timed_out = coalesce((sp->>'lastAttemptTimedOut')::boolean, t.last_attempt_timed_out),
-      started_at = CASE WHEN sp ? 'startedAt' THEN (sp->>'startedAt')::timestamptz ELSE t.started_at END,
-      finished_at = CASE WHEN sp ? 'finishedAt' THEN (sp->>'finishedAt')::timestamptz ELSE t.finished_at END,
-      output = CASE WHEN sp ? 'output' THEN sp->'output' ELSE t.output END,
-      error = CASE WHEN sp ? 'error' THEN sp->'error' ELSE t.error END,
-      compensation_status = CASE WHEN sp ? 'compensationStatus' THEN sp->>'compensationStatus' ELSE t.compensation_status END,
-      compensation_attempts = coalesce((sp->>'compensationAttempts')::int, t.compensation_attempts),
-      compensation_started_at = CASE WHEN sp ? 'compensationStartedAt' THEN (sp->>'compensationStartedAt')::timestamptz ELSE t.compensation_started_at END,
-      compensation_finished_at = CASE WHEN sp ? 'compensationFinishedAt' THEN (sp->>'compensationFinishedAt')::timestamptz ELSE t.compensation_finished_at END,
-      compensation_error = CASE WHEN sp ? 'compensationError' THEN sp->'compensationError' ELSE t.compensation_error END
+      ${setClauses(STEP_FIELDS, 'sp', 't.')}
     FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'steps') AS sp
     WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
   ), ${writeEventsAndOutbox(NOTIFY_SETTLED)}`;

@@ -1,5 +1,5 @@
 import type { DefinitionSpec, StepSpec } from '../../../src/definitions/definition.model.js';
-import { applyDecision } from '../../../src/engine/apply-decision.js';
+import { applyDecision } from '../../support/apply-decision.js';
 import { decide } from '../../../src/engine/decide.js';
 import { newSagaSnapshot } from '../../../src/engine/new-saga.js';
 import type { AttemptFailure, Decision, EngineInput, SagaSnapshot } from '../../../src/engine/saga-state.js';
