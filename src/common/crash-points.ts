@@ -5,7 +5,7 @@
  */
 const armed = new Map<string, number>();
 
-export const CRASH_POINT_NAMES = ['after-commit-before-publish'] as const;
+export const CRASH_POINT_NAMES = ['after-commit-before-publish', 'after-commit-before-carried-call'] as const;
 export type CrashPointName = (typeof CRASH_POINT_NAMES)[number];
 
 export function armCrashPoints(specs: readonly string[]): void {

@@ -8,7 +8,8 @@ import { RecentMap } from '../common/recent-map.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { DefinitionsRepository, type StoredDefinition } from '../definitions/definitions.repository.js';
 import { Outbox } from '../dispatch/outbox.js';
-import { stepJob } from '../dispatch/step-job.js';
+import { stepJob, type StepJob } from '../dispatch/step-job.js';
+import type { DefinitionSpec } from '../definitions/definition.model.js';
 import { decide } from '../engine/decide.js';
 import { newSagaSnapshot } from '../engine/new-saga.js';
 import type { Decision, EngineInput, SagaSnapshot } from '../engine/saga-state.js';
@@ -48,6 +49,25 @@ const LATEST_MAX = 1_000;
 const APPLY_ATTEMPTS = 20;
 
 export type ApplyOutcome = 'applied' | 'stale' | 'rejected' | 'missing';
+
+export interface ApplyResult {
+  outcome: ApplyOutcome | 'conflict';
+  reason?: string;
+  /** The next attempt, recorded as carried on by the worker that asked (it runs it now). */
+  carried?: StepJob;
+}
+
+/**
+ * A worker offering to run the saga's next attempt itself, in the same
+ * BullMQ job (eager steps, ADR 10). When the decision dispatches exactly one
+ * attempt and `accepts` it, the attempt is recorded with `by` as its carrier
+ * in the same commit, and not published.
+ */
+export interface Carry {
+  /** The BullMQ job id whose worker carries the attempt on. */
+  by: string;
+  accepts(job: StepJob, definition: DefinitionSpec, now: Date): boolean;
+}
 
 @Injectable()
 export class ExecutionsService {
@@ -184,7 +204,9 @@ export class ExecutionsService {
     preloaded?: SagaRecord,
     /** 1: an operator's command that must not be re-decided on a newer state (see `replay`). */
     attempts = APPLY_ATTEMPTS,
-  ): Promise<{ outcome: ApplyOutcome | 'conflict'; reason?: string }> {
+    /** A worker that may run the next attempt itself (eager steps): see `Carry`. */
+    carry?: Carry,
+  ): Promise<ApplyResult> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const record = attempt === 1 && preloaded ? preloaded : await this.sagas.find(sagaId);
       if (!record) return { outcome: 'missing' };
@@ -199,15 +221,18 @@ export class ExecutionsService {
         }
         return { outcome: decision.outcome, reason: decision.reason };
       }
-      const jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c));
+      let jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c));
+      // The next attempt goes to the worker that asked, when it takes it; it is recorded, not published.
+      const carried = carry && jobs.length === 1 && carry.accepts(jobs[0], definition, now) ? { job: jobs[0], by: carry.by } : null;
+      if (carried) jobs = [];
       const { saga, steps, results, events } = decision;
-      const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, now });
+      const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, carried, now });
       if (outboxIds === null) continue;
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
       this.count(record.definitionName, decision);
       this.trace(record, decision);
-      return { outcome: 'applied' };
+      return carried ? { outcome: 'applied', carried: carried.job } : { outcome: 'applied' };
     }
     if (attempts < APPLY_ATTEMPTS) return { outcome: 'conflict', reason: 'another request changed the saga first' };
     throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Saga ${sagaId} kept changing under this update; retry.`);
@@ -221,10 +246,10 @@ export class ExecutionsService {
    * throwing: a throw here would leave the attempt outstanding and the
    * reconciler would run it again, without bound.
    */
-  async applyAttemptOutcome(sagaId: string, reported: AttemptOutcome, run: number, preloaded?: SagaRecord): Promise<{ outcome: ApplyOutcome | 'conflict'; reason?: string }> {
+  async applyAttemptOutcome(sagaId: string, reported: AttemptOutcome, run: number, preloaded?: SagaRecord, carry?: Carry): Promise<ApplyResult> {
     const outcome = storableOutcome(reported);
     try {
-      return await this.apply(sagaId, outcome, run, preloaded);
+      return await this.apply(sagaId, outcome, run, preloaded, APPLY_ATTEMPTS, carry);
     } catch (error) {
       if (!isValueRejected(error) && !(error instanceof RangeError)) throw error;
       this.logger.warn({ msg: `an attempt's outcome could not be stored; the attempt fails for good: ${(error as Error).message}`, sagaId, run, step: outcome.step, phase: outcome.phase, attempt: outcome.attempt });

@@ -10,8 +10,16 @@ export interface Transition {
   /** Outputs to merge into the saga's `results`, by step name. */
   results: Record<string, unknown>;
   events: HistoryEventDraft[];
+  /** Jobs to publish (through the outbox). */
   jobs: StepJob[];
+  /** The attempt the writing worker carries on with itself (eager steps): recorded, not published. */
+  carried?: { job: StepJob; by: string } | null;
   now: Date;
+}
+
+/** The job a transition dispatches, published or carried (at most one: a saga has one outstanding attempt). */
+export function dispatchOf({ jobs, carried }: Pick<Transition, 'jobs' | 'carried'>): StepJob | null {
+  return jobs[0] ?? carried?.job ?? null;
 }
 
 const asDate = (value: Date | string) => new Date(value);
@@ -25,11 +33,14 @@ const asIso = (value: Date | string) => new Date(value).toISOString();
  * process that wrote a transition run the next attempt without reading the
  * saga back.
  */
-export function patchRecord(record: SagaRecord, { saga, steps, results, events, jobs, now }: Transition): SagaRecord {
+export function patchRecord(record: SagaRecord, transition: Transition): SagaRecord {
+  const { saga, steps, results, events, now, carried } = transition;
+  const dispatched = dispatchOf(transition);
   return {
     ...applyFields(record, saga, SAGA_FIELDS, asDate),
     results: saga.resetResults ? { ...results } : { ...record.results, ...results },
-    notBefore: jobs.length > 0 ? (jobs[0].notBefore ? new Date(jobs[0].notBefore) : null) : record.notBefore,
+    notBefore: dispatched ? (dispatched.notBefore ? new Date(dispatched.notBefore) : null) : record.notBefore,
+    carrier: dispatched ? (carried?.by ?? null) : record.carrier,
     circuitWait: null,
     version: record.version + 1,
     nextSeq: record.nextSeq + events.length,

@@ -8,7 +8,7 @@ import type { StepJob, StepJobData } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
 import { RecentMap } from '../common/recent-map.js';
 import { preparedQuery } from '../database/prepared.js';
-import { patchRecord, type Transition } from './patch-record.js';
+import { dispatchOf, patchRecord, type Transition } from './patch-record.js';
 import { SAGA_FIELDS, setClauses, STEP_FIELDS } from './patch-fields.js';
 import { Outbox } from '../dispatch/outbox.js';
 import { SETTLED_CHANNEL } from './saga-notifications.js';
@@ -49,6 +49,8 @@ export interface SagaRecord {
   stopRequested: SagaError | null;
   /** The outstanding attempt waits on its host's open circuit (cleared by the next transition). */
   circuitWait: { host: string; until: string } | null;
+  /** The BullMQ job whose worker carries the outstanding attempt on (eager steps), or null when it has a job of its own. */
+  carrier: string | null;
   notBefore: Date | null;
   deadlineAt: Date | null;
   version: number;
@@ -90,7 +92,7 @@ const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY
 const SELECT_SAGA = `
   SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
          s.input, s.correlation_id AS "correlationId", s.results, s.error, s.cursor, s.phase, s.attempt,
-         s.attempt_base AS "attemptBase", s.awaiting, s.circuit_wait AS "circuitWait",
+         s.attempt_base AS "attemptBase", s.awaiting, s.circuit_wait AS "circuitWait", s.carrier,
          s.stop_requested AS "stopRequested", s.not_before AS "notBefore", s.deadline_at AS "deadlineAt", s.version,
          s.next_seq AS "nextSeq", s.idempotency_key AS "idempotencyKey", s.request_hash AS "requestHash",
          s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
@@ -120,6 +122,7 @@ export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number
     attempt: state.attempt ?? 0,
     attemptBase: 0,
     circuitWait: null,
+    carrier: null,
     awaiting: state.awaiting ?? false,
     stopRequested: null,
     notBefore: null,
@@ -225,10 +228,12 @@ const UPDATE_SQL = `
     UPDATE saga SET
       ${setClauses(SAGA_FIELDS, 'p')},
       results = CASE WHEN (p->>'resetResults')::boolean THEN p->'results' ELSE results || (p->'results') END,
-      dispatched_at = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->>'now')::timestamptz ELSE dispatched_at END,
-      not_before = CASE WHEN jsonb_array_length(p->'jobs') > 0 THEN (p->'jobs'->0->>'notBefore')::timestamptz ELSE not_before END,
+      -- A dispatched attempt (published through the outbox, or carried on by the worker that wrote this).
+      dispatched_at = CASE WHEN (p->>'dispatching')::boolean THEN (p->>'now')::timestamptz ELSE dispatched_at END,
+      not_before = CASE WHEN (p->>'dispatching')::boolean THEN (p->>'notBefore')::timestamptz ELSE not_before END,
+      carrier = CASE WHEN (p->>'dispatching')::boolean THEN p->>'carrier' ELSE carrier END,
       -- A new attempt, or none outstanding: the old attempt's deadline no longer applies.
-      attempt_deadline = CASE WHEN jsonb_array_length(p->'jobs') > 0 OR (p->>'awaiting')::boolean IS FALSE THEN NULL ELSE attempt_deadline END,
+      attempt_deadline = CASE WHEN (p->>'dispatching')::boolean OR (p->>'awaiting')::boolean IS FALSE THEN NULL ELSE attempt_deadline END,
       next_seq = next_seq + jsonb_array_length(p->'events'),
       circuit_wait = NULL,
       version = version + 1,
@@ -449,7 +454,8 @@ export class SagaRepository {
    * ids of the outbox rows written, or null when another writer got there first.
    */
   async update(record: SagaRecord, transition: Transition): Promise<string[] | null> {
-    const { saga, steps, results, events, jobs, now } = transition;
+    const { saga, steps, results, events, jobs, now, carried } = transition;
+    const dispatched = dispatchOf(transition);
     // JSON drops undefined fields, so a field is present in the patch exactly when it changes.
     const outboxIds = await this.updates.submit({
       ...saga,
@@ -460,7 +466,11 @@ export class SagaRepository {
       steps: [...steps.entries()].map(([index, p]) => ({ index, ...p })),
       // A replay that starts a new run records its events under the new run.
       events: eventRows(events, record.nextSeq, saga.run ?? record.run, now),
+      // Only published jobs get an outbox row; a carried attempt is run by the worker that writes this.
       jobs,
+      dispatching: dispatched !== null,
+      notBefore: dispatched?.notBefore ?? null,
+      carrier: carried ? carried.by : null,
     });
     if (outboxIds === null) this.recent.delete(record.id);
     else this.remember(patchRecord(record, transition));

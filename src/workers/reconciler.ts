@@ -24,14 +24,16 @@ interface Claimed {
   phase: Phase;
   attempt: number;
   notBefore: Date | null;
+  carrier: string | null;
 }
 
 /**
  * Makes Postgres win over Redis. Every interval it (1) applies the deadline of
  * sagas past it, (2) ends queue-step attempts past their stored deadline
  * (their timer job was lost or is late), and (3) finds sagas waiting on an attempt whose job is
- * neither in the outbox nor in BullMQ (Redis flushed or restarted without
- * persistence, a job that failed before reporting) and publishes it again
+ * neither in the outbox nor in BullMQ, nor carried on by a job that is
+ * (Redis flushed or restarted without persistence, a job that failed before
+ * reporting, a carrier whose job is gone) and publishes it again
  * under the same job id. Sagas are claimed with FOR UPDATE SKIP LOCKED and
  * leased by moving `dispatched_at`, so instances running it at once split
  * the work instead of repeating it.
@@ -95,9 +97,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     return applied;
   }
 
-  /** The attempt's job is waiting or running; a finished one whose result never landed is removed. */
-  private async httpStepInPlace(jobId: string): Promise<boolean> {
+  /**
+   * The attempt's job is waiting or running, or the job that carries it on
+   * is (a live worker in a slow call renews that job's lock, so the attempt
+   * is not run twice); a finished one whose result never landed is removed.
+   */
+  private async httpStepInPlace(jobId: string, carrier: string | null): Promise<boolean> {
     const queue = this.publisher.queue(STEPS_QUEUE);
+    if (carrier !== null && ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'].includes(await queue.getJobState(carrier))) return true;
     const state = await queue.getJobState(jobId);
     if (state !== 'unknown' && state !== 'completed' && state !== 'failed') return true;
     if (state !== 'unknown') await queue.remove(jobId);
@@ -152,7 +159,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
                 ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
         WHERE s.id = due.id
         RETURNING s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion",
-                  s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore"`,
+                  s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore", s.carrier`,
       [staleMs, BATCH],
     )) as [Claimed[], number];
     const sagas = claimed[0];
@@ -162,7 +169,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
       const spec = definition.steps[saga.cursor];
       const action = saga.phase === 'action' ? spec.action : spec.compensation;
-      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId)) continue;
+      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId, saga.carrier)) continue;
       await this.publisher.publish([job]);
       redispatched++;
     }

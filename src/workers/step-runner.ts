@@ -1,102 +1,124 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import { stepJobId, type StepJobData } from '../dispatch/step-job.js';
+import type { DefinitionSpec } from '../definitions/definition.model.js';
+import { stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
-import { ExecutionsService } from '../executions/executions.service.js';
+import { crashPoint } from '../common/crash-points.js';
+import { Carry, ExecutionsService } from '../executions/executions.service.js';
 import { SagaRecord, SagaRepository } from '../executions/saga.repository.js';
-import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
-import { AppConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
-import { SagaTracing } from '../tracing/saga-tracing.js';
-import { ParticipantHosts } from '../outbound/participant-hosts.js';
-import { GuardedHttp } from '../outbound/outbound.module.js';
-import { resolveSecrets } from '../outbound/secrets.js';
+import { HttpAttempt } from './http-attempt.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
+import type { AttemptResult, StepEnvelope } from './http-step.executor.js';
 
 /**
- * Runs one step attempt: checks it is still the saga's outstanding attempt
- * (a redelivered or late job is dropped), calls the participant, and hands
- * the outcome to the engine. Business rules stay in the engine.
+ * How much one job may carry a saga forward before it hands the saga back to
+ * BullMQ, so one long saga cannot hold a worker slot (ADR 10).
+ */
+export const CARRY_BUDGET = { attempts: 16, ms: 5_000 } as const;
+
+/** The BullMQ job a runner works in: its id (a carrier's name) and how to put it back to wait. */
+export interface RunnerJob {
+  id?: string;
+  /** Puts the job back to wait until `until` (it does not return). */
+  defer?: (until: number) => Promise<never>;
+}
+
+const outstanding = (address: StepJobData) => (s: SagaRecord) =>
+  s.run === address.run && s.awaiting && s.cursor === address.step && s.phase === address.phase && s.attempt === address.attempt;
+
+/**
+ * Runs a saga's attempts in one BullMQ job: checks the job's attempt is still
+ * the saga's outstanding one (a redelivered or late job is dropped), runs it,
+ * and has the engine apply the outcome. When the next attempt is an HTTP
+ * attempt due now, it carries on with it in the same job: the engine's commit
+ * records it (with this job as its carrier) and nothing is published. Delays,
+ * queue steps, a host at its limit, the budget and shutdown hand the saga
+ * back to BullMQ. Business rules stay in the engine.
  */
 @Injectable()
-export class StepRunner {
+export class StepRunner implements BeforeApplicationShutdown {
   private readonly logger = new Logger(StepRunner.name);
+  private stopping = false;
 
   constructor(
     private readonly sagas: SagaRepository,
     private readonly definitions: DefinitionCache,
     private readonly executions: ExecutionsService,
     private readonly forwarder: QueueStepForwarder,
-    private readonly http: GuardedHttp,
-    private readonly config: AppConfig,
-    private readonly metrics: Metrics,
-    private readonly tracing: SagaTracing,
-    private readonly hosts: ParticipantHosts,
+    private readonly http: HttpAttempt,
   ) {}
 
-  /** `defer(until)` puts the job back to wait, keeping its attempt (it does not return). */
-  async run(job: StepJobData, defer?: (until: number) => Promise<never>): Promise<void> {
-    const outstanding = (s: SagaRecord) => s.run === job.run && s.awaiting && s.cursor === job.step && s.phase === job.phase && s.attempt === job.attempt;
-    const saga = await this.sagas.findOutstanding(job.sagaId, outstanding);
-    if (!saga || !outstanding(saga)) {
-      this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
-      return;
-    }
-    const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-    const step = definition.steps[job.step];
-    const address = { step: job.step, phase: job.phase, attempt: job.attempt };
+  /** A stopping process finishes the attempts in flight and hands their sagas back. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
 
-    let result: AttemptResult;
-    if (saga.stopRequested && job.phase === Phase.ACTION) {
+  async run(job: StepJobData, bull: RunnerJob = {}): Promise<void> {
+    let address = job;
+    let saga = await this.sagas.findOutstanding(job.sagaId, outstanding(address));
+    if (saga && !outstanding(address)(saga) && bull.id !== undefined && saga.carrier === bull.id && saga.awaiting) {
+      // This job carried the saga's attempts on, and runs again (its worker died, or it was deferred): take up the attempt it carried.
+      address = { sagaId: saga.id, run: saga.run, step: saga.cursor, phase: saga.phase, attempt: saga.attempt };
+      this.logger.log({ msg: 'taking up the attempt this job carried', sagaId: saga.id, step: address.step, phase: address.phase, attempt: address.attempt });
+    }
+    const started = Date.now();
+    for (let carried = 0; saga && outstanding(address)(saga); carried++) {
+      const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
+      const result = await this.attempt(saga, definition, address, bull);
+      if (result === 'handed-over') return;
+      const input = result.ok
+        ? ({ type: 'attempt-succeeded', step: address.step, phase: address.phase, attempt: address.attempt, output: result.output } as const)
+        : ({ type: 'attempt-failed', step: address.step, phase: address.phase, attempt: address.attempt, failure: result.failure } as const);
+      const carry = this.carry(bull.id, carried + 1, started);
+      const applied = await this.executions.applyAttemptOutcome(address.sagaId, input, address.run, saga, carry);
+      if (applied.outcome !== 'applied') {
+        this.logger.log({ msg: `step result not applied (${applied.outcome}): ${applied.reason ?? ''}`, sagaId: address.sagaId, run: address.run, step: address.step, phase: address.phase, attempt: address.attempt });
+      }
+      if (!applied.carried) return;
+      crashPoint('after-commit-before-carried-call');
+      address = applied.carried.data;
+      saga = await this.sagas.findOutstanding(address.sagaId, outstanding(address));
+    }
+    if (address === job) this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
+  }
+
+  /** Whether this job may take on the next attempt: an HTTP attempt due now, within the budget, while the process runs. */
+  private carry(jobId: string | undefined, done: number, started: number): Carry | undefined {
+    if (jobId === undefined || this.stopping || done >= CARRY_BUDGET.attempts || Date.now() - started >= CARRY_BUDGET.ms) return undefined;
+    return {
+      by: jobId,
+      accepts: (next: StepJob, definition: DefinitionSpec, now: Date) => {
+        if (next.notBefore && Date.parse(next.notBefore) > now.getTime()) return false;
+        const spec = definition.steps[next.data.step];
+        const action = next.data.phase === Phase.ACTION ? spec?.action : spec?.compensation;
+        return action?.type === 'http' && !this.stopping;
+      },
+    };
+  }
+
+  /** Runs one attempt: an HTTP call, or the forward of a queue step (whose result comes back later). */
+  private async attempt(saga: SagaRecord, definition: DefinitionSpec, address: StepJobData, bull: RunnerJob): Promise<AttemptResult | 'handed-over'> {
+    const step = definition.steps[address.step];
+    if (saga.stopRequested && address.phase === Phase.ACTION) {
       // Cancelled (or past its deadline) before this attempt began: do not call the participant.
-      result = { ok: false, failure: { retryable: false, timedOut: false, skipped: true, message: 'Not attempted: the saga was stopped first.' } };
-    } else {
-      const action = job.phase === Phase.ACTION ? step.action : step.compensation!;
-      const envelope: StepEnvelope = {
-        sagaId: saga.id,
-        run: saga.run,
-        step: step.name,
-        phase: job.phase,
-        attempt: job.attempt,
-        idempotencyKey: `${saga.id}:${saga.run}:${step.name}:${job.phase}`,
-        input: saga.input,
-        results: saga.results,
-      };
-      if (action.type === 'queue') {
-        // The participant's worker reports to the results queue; a timer ends the attempt if it does not.
-        await this.forwarder.forward(action.queue, action.task, stepJobId(job), envelope, job, step.timeoutMs);
-        return;
-      }
-      // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
-      const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
-      const admission = await this.hosts.admit(action.url);
-      if (!admission.ok && defer) {
-        if (admission.reason === 'circuit-open') {
-          await this.sagas.markCircuitWait(job, { host: admission.host, until: new Date(admission.retryAt).toISOString() });
-          this.logger.debug({ msg: `step waits for the open circuit of ${admission.host}`, sagaId: saga.id, step: step.name, phase: job.phase, attempt: job.attempt });
-        }
-        return defer(admission.retryAt);
-      }
-      const startedAt = Date.now();
-      const span = this.tracing.attempt({ id: saga.id, run: saga.run, definition: saga.definitionName, version: saga.definitionVersion }, step.name, job.phase, job.attempt);
-      result = missing.length
-        ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
-        : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http, span?.traceparent);
-      span?.end(result.ok ? { ok: true } : { ok: false, message: result.failure.message });
-      // Unwell: timeouts, connection errors, 5xx, 429. A business refusal (other 4xx) or a policy refusal says nothing about the host.
-      if (admission.ok) admission.release(result.ok ? false : result.failure.details?.refusedByPolicy ? null : result.failure.retryable);
-      const fields = { sagaId: saga.id, run: saga.run, step: step.name, phase: job.phase, attempt: job.attempt, ms: Date.now() - startedAt };
-      const outcome = result.ok ? 'ok' : result.failure.details?.refusedByPolicy ? 'refused' : result.failure.timedOut ? 'timeout' : 'failed';
-      this.metrics.stepAttemptSeconds.observe({ definition: saga.definitionName, step: step.name, phase: job.phase, outcome }, fields.ms / 1000);
-      if (result.ok) this.logger.debug({ msg: 'step attempt succeeded', ...fields });
-      else this.logger.log({ msg: `step attempt failed: ${result.failure.message}`, ...fields, retryable: result.failure.retryable, timedOut: result.failure.timedOut });
+      return { ok: false, failure: { retryable: false, timedOut: false, skipped: true, message: 'Not attempted: the saga was stopped first.' } };
     }
-    const input = result.ok
-      ? ({ type: 'attempt-succeeded', ...address, output: result.output } as const)
-      : ({ type: 'attempt-failed', ...address, failure: result.failure } as const);
-    const { outcome, reason } = await this.executions.applyAttemptOutcome(job.sagaId, input, job.run, saga);
-    if (outcome !== 'applied') {
-      this.logger.log({ msg: `step result not applied (${outcome}): ${reason ?? ''}`, sagaId: job.sagaId, run: job.run, step: step.name, phase: job.phase, attempt: job.attempt });
+    const action = address.phase === Phase.ACTION ? step.action : step.compensation!;
+    const envelope: StepEnvelope = {
+      sagaId: saga.id,
+      run: saga.run,
+      step: step.name,
+      phase: address.phase,
+      attempt: address.attempt,
+      idempotencyKey: `${saga.id}:${saga.run}:${step.name}:${address.phase}`,
+      input: saga.input,
+      results: saga.results,
+    };
+    if (action.type === 'queue') {
+      // The participant's worker reports to the results queue; a timer ends the attempt if it does not.
+      await this.forwarder.forward(action.queue, action.task, stepJobId(address), envelope, address, step.timeoutMs);
+      return 'handed-over';
     }
+    return this.http.run(saga, step, action, envelope, address, bull.defer);
   }
 }

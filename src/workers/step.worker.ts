@@ -23,7 +23,7 @@ export class StepWorker implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    this.worker = new Worker<StepJobData>(STEPS_QUEUE, (job, token) => this.runner.run(job.data, (until) => this.defer(job, token, until)), {
+    this.worker = new Worker<StepJobData>(STEPS_QUEUE, (job, token) => this.runner.run(job.data, { id: job.id, defer: (until) => this.defer(job, token, until) }), {
       connection: this.publisher.connection,
       prefix: this.config.redisPrefix,
       concurrency: CONCURRENCY,

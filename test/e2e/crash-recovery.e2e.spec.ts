@@ -72,8 +72,10 @@ describe('Recovery from crashes of the server process', () => {
     server = await startServerProcess(env());
     const api = httpClient(server.baseUrl);
     await api.post('/v1/definitions', { name: 'crash-commit', steps: [step('k1'), step('k2'), step('k3')] });
+    // k1 fails once (503): its retry waits out a backoff, so it is published, not carried on.
+    p.on('/k1', (_call, nth) => (nth === 1 ? { status: 503 } : { status: 200, body: {} }));
     await server.stop('SIGTERM');
-    // 1st pass: the trigger; 2nd: the transition after k1 succeeded.
+    // 1st pass: the trigger; 2nd: the transition that schedules k1's retry.
     server = await startServerProcess(env({ CRASH_POINTS: 'after-commit-before-publish@2' }));
     const started = await httpClient(server.baseUrl).post('/v1/sagas', { definition: 'crash-commit' });
     expect(started.status).toBe(202);
@@ -82,7 +84,24 @@ describe('Recovery from crashes of the server process', () => {
     server = await startServerProcess(env());
     const saga = await settled(started.body.id);
     expect(saga.status).toBe('COMPLETED');
-    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/k1', '/k2', '/k3']);
+    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/k1', '/k1', '/k2', '/k3']);
+    expectOneKeyPerStep(saga.id);
+  });
+
+  it('should finish a saga when the server dies after an outcome is committed, before the attempt it carries on', async () => {
+    server = await startServerProcess(env());
+    await httpClient(server.baseUrl).post('/v1/definitions', { name: 'crash-carry', steps: [step('c1'), step('c2'), step('c3')] });
+    await server.stop('SIGTERM');
+    // c1's outcome is committed with c2 recorded as carried on by the same job; then the process dies.
+    server = await startServerProcess(env({ CRASH_POINTS: 'after-commit-before-carried-call@1' }));
+    const started = await httpClient(server.baseUrl).post('/v1/sagas', { definition: 'crash-carry' });
+    await killed(server);
+    expect(server.output()).toContain('crash point after-commit-before-carried-call reached');
+    expect(p.callsTo('/c2').filter((c) => c.body?.sagaId === started.body.id)).toHaveLength(0);
+    server = await startServerProcess(env());
+    const saga = await settled(started.body.id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/c1', '/c2', '/c3']);
     expectOneKeyPerStep(saga.id);
   });
 

@@ -55,7 +55,7 @@ describe('Structured logs', () => {
     for (const entry of parsed) expect(entry).toMatchObject({ level: expect.any(String), time: expect.any(String), msg: expect.any(String) });
     expect(parsed).toContainEqual(expect.objectContaining({ msg: 'request', reqId: 'req-logging-test-1', method: 'GET', url: '/v1/sagas', status: 200 }));
     expect(parsed).toContainEqual(
-      expect.objectContaining({ level: 'info', msg: expect.stringContaining('step attempt failed'), sagaId: saga.id, step: 'lg2', phase: 'action', attempt: 1, context: 'StepRunner' }),
+      expect.objectContaining({ level: 'info', msg: expect.stringContaining('step attempt failed'), sagaId: saga.id, step: 'lg2', phase: 'action', attempt: 1, context: 'HttpAttempt' }),
     );
     expect(parsed).toContainEqual(expect.objectContaining({ level: 'debug', msg: 'step attempt succeeded', sagaId: saga.id, step: 'lg1', phase: 'compensation', attempt: 1 }));
     expect(server.output()).not.toContain(TEST_ADMIN_KEY);

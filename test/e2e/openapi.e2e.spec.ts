@@ -159,7 +159,11 @@ describe('OpenAPI document (/docs)', () => {
 
     const invalid = await api.post('/v1/definitions', { name: 'BAD NAME', steps: [] });
     expectValid(responseValidator('post', '/v1/definitions', 400, 'application/problem+json'), invalid.body);
-    const conflict = await api.post(`/v1/sagas/${paused.id}/replay`); // its new run is RUNNING
+    // A saga that completed cannot be replayed, whenever it is asked.
+    await api.post('/v1/definitions', { name: 'doc-done', steps: [{ name: 's', action: { type: 'http', url: `${p.url}/s` } }] });
+    const done = await api.post('/v1/sagas?waitMs=10000', { definition: 'doc-done' });
+    expect(done.body.status).toBe('COMPLETED');
+    const conflict = await api.post(`/v1/sagas/${done.body.id}/replay`);
     expect(conflict.status).toBe(409);
     expectValid(responseValidator('post', '/v1/sagas/{id}/replay', 409, 'application/problem+json'), conflict.body);
     const missing = await api.get('/v1/sagas/00000000-0000-4000-8000-000000000000');

@@ -95,4 +95,15 @@ describe('Deadlines and recovery of lost work', () => {
       }
     }
   });
+
+  it('should call a participant slower than the job lock once per attempt while its worker lives, carried or not', async () => {
+    // sl2 is carried on by sl1's job and answers after 12 s: past the 10 s job lock and many reconcile
+    // intervals (200 ms here). The worker renews the lock, and the reconciler sees the carrier at work.
+    await api.post('/v1/definitions', { name: 'slow-carried', steps: [step('sl1'), step('sl2', { timeoutMs: 20_000 }), step('sl3')] });
+    p.on('/sl2', () => ({ status: 200, body: { slow: true }, delayMs: 12_000 }));
+    const id = (await api.post('/v1/sagas', { definition: 'slow-carried' })).body.id as string;
+    const saga = await settled(id, 30_000);
+    expect(saga.status).toBe('COMPLETED');
+    expect(p.calls.filter((c) => c.body?.sagaId === id).map((c) => c.path)).toEqual(['/sl1', '/sl2', '/sl3']);
+  }, 40_000);
 });

@@ -131,13 +131,14 @@ describe('Guarded transitions', () => {
     }
     const calls = query.mock.calls.map(([config]) => config);
     query.mockRestore();
-    // Each saga wrote 3 outbox rows (start, t1 done, t2 done). The writes after each carry them;
-    // only a row no write came for within 100 ms (a slow moment) is deleted on its own.
+    // Each saga wrote 1 outbox row (its start; t2 and t3 are carried on by t1's job, with no row). The
+    // writes after each carry its delete; only a row no write came for within 100 ms is deleted on its own.
     const deleted = (names: string[], param: number) =>
       calls.filter((c) => names.includes(c.name ?? '')).reduce((n, c) => n + (c.values?.[param] as string[]).length, 0);
     const carried = deleted(['saga_insert', 'saga_update'], 1);
     const alone = deleted(['outbox_delete'], 0);
-    expect(carried + alone).toBeGreaterThanOrEqual(5 * 3);
+    expect(carried + alone).toBeGreaterThanOrEqual(5);
+    expect(carried + alone).toBeLessThan(5 * 3);
     expect(carried).toBeGreaterThan(alone);
     const client = new Client({ connectionString: t.database.url });
     await client.connect();
@@ -150,10 +151,12 @@ describe('Guarded transitions', () => {
   });
 
   it('should update the saga row in place (HOT) while a saga moves from step to step', async () => {
-    const api = httpClient(t.baseUrl);
+    // A database of its own: the sagas other tests here leave waiting are updated by the reconciler meanwhile.
+    const own = await startTestApp();
+    const api = httpClient(own.baseUrl);
     const url = (step: string) => ({ type: 'http', url: `${p.url}/${step}` });
     await api.post('/v1/definitions', { name: 'hot', steps: [{ name: 'h1', action: url('h1') }, { name: 'h2', action: url('h2') }, { name: 'h3', action: url('h3') }] });
-    const client = new Client({ connectionString: t.database.url });
+    const client = new Client({ connectionString: own.database.url });
     await client.connect();
     try {
       // Statistics reach pg_stat_user_tables within about a second of each backend's transactions.
@@ -172,6 +175,7 @@ describe('Guarded transitions', () => {
       expect(hot).toBeGreaterThanOrEqual(Math.floor(updates / 2));
     } finally {
       await client.end();
+      await own.close();
     }
   });
 

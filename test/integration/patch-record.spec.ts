@@ -46,20 +46,16 @@ describe(`${patchRecord.name} against the guarded update`, () => {
     const compared: string[] = [];
 
     /** Decides `input` on the stored saga, writes it, and compares patchRecord's copy with a fresh read. */
-    async function step(input: (saga: SagaRecord) => EngineInput): Promise<SagaRecord> {
+    async function step(input: (saga: SagaRecord) => EngineInput, carriedBy?: string): Promise<SagaRecord> {
       const record = (await sagas.find(id))!;
       const definition = await definitions.get(record.definitionName, record.definitionVersion);
       const now = new Date();
       const decision = decide({ definition, saga: snapshotOf(record), now, random: () => 0.5 }, input(record));
       if (decision.outcome !== 'applied') throw new Error(`not applied: ${decision.reason}`);
-      const transition: Transition = {
-        saga: decision.saga,
-        steps: decision.steps,
-        results: decision.results,
-        events: decision.events,
-        jobs: decision.commands.map((c) => stepJob(id, decision.saga.run ?? record.run, c)),
-        now,
-      };
+      const jobs = decision.commands.map((c) => stepJob(id, decision.saga.run ?? record.run, c));
+      // Carried on by a worker (eager steps): recorded with its carrier, not published.
+      const carried = carriedBy && jobs.length === 1 ? { job: jobs[0], by: carriedBy } : null;
+      const transition: Transition = { saga: decision.saga, steps: decision.steps, results: decision.results, events: decision.events, jobs: carried ? [] : jobs, carried, now };
       expect(await sagas.update(record, transition)).not.toBeNull();
       const stored = (await sagas.find(id))!;
       expect(patchRecord(record, transition)).toEqual(stored);
@@ -68,8 +64,12 @@ describe(`${patchRecord.name} against the guarded update`, () => {
     }
 
     const at = (s: SagaRecord) => ({ step: s.cursor, phase: s.phase, attempt: s.attempt });
-    await step((s) => ({ type: 'attempt-succeeded', ...at(s), output: { reserved: true, constructor: 'kept', nothing: null } }));
-    await step((s) => ({ type: 'attempt-failed', ...at(s), failure: { retryable: true, timedOut: true, message: 'slow' } }));
+    const carrying = await step((s) => ({ type: 'attempt-succeeded', ...at(s), output: { reserved: true, constructor: 'kept', nothing: null } }), 'job-7');
+    expect(carrying).toMatchObject({ carrier: 'job-7', cursor: 1, awaiting: true });
+    // A retry after its backoff is published again, not carried: the carrier is cleared.
+    const retrying = await step((s) => ({ type: 'attempt-failed', ...at(s), failure: { retryable: true, timedOut: true, message: 'slow' } }));
+    expect(retrying.carrier).toBeNull();
+    expect(retrying.notBefore).not.toBeNull();
     await step(() => ({ type: 'cancel', by: 'tester', reason: 'changed my mind' }));
     await step((s) => ({ type: 'attempt-failed', ...at(s), failure: { retryable: false, timedOut: false, message: 'no', details: { status: 422 } } }));
     const compensated = await step((s) => ({ type: 'attempt-succeeded', ...at(s), output: { released: true } }));

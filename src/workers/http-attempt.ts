@@ -1,0 +1,60 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import type { HttpAction, StepSpec } from '../definitions/definition.model.js';
+import type { StepJobData } from '../dispatch/step-job.js';
+import type { SagaRecord } from '../executions/saga.repository.js';
+import { SagaRepository } from '../executions/saga.repository.js';
+import { Metrics } from '../metrics/metrics.js';
+import { GuardedHttp } from '../outbound/outbound.module.js';
+import { ParticipantHosts } from '../outbound/participant-hosts.js';
+import { resolveSecrets } from '../outbound/secrets.js';
+import { SagaTracing } from '../tracing/saga-tracing.js';
+import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
+
+/**
+ * One HTTP attempt, with everything around the call: the secrets of its
+ * headers, its host's admission (limit and circuit), its span, the call,
+ * the host's release and the metrics. Classifying the answer is
+ * http-step.executor's; deciding what follows is the engine's.
+ */
+@Injectable()
+export class HttpAttempt {
+  private readonly logger = new Logger(HttpAttempt.name);
+
+  constructor(
+    private readonly sagas: SagaRepository,
+    private readonly http: GuardedHttp,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    private readonly tracing: SagaTracing,
+    private readonly hosts: ParticipantHosts,
+  ) {}
+
+  /** `defer(until)` puts the job back to wait when the host may not be called now (it does not return). */
+  async run(saga: SagaRecord, step: StepSpec, action: HttpAction, envelope: StepEnvelope, address: StepJobData, defer?: (until: number) => Promise<never>): Promise<AttemptResult> {
+    // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
+    const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
+    const admission = await this.hosts.admit(action.url);
+    if (!admission.ok && defer) {
+      if (admission.reason === 'circuit-open') {
+        await this.sagas.markCircuitWait(address, { host: admission.host, until: new Date(admission.retryAt).toISOString() });
+        this.logger.debug({ msg: `step waits for the open circuit of ${admission.host}`, sagaId: saga.id, step: step.name, phase: address.phase, attempt: address.attempt });
+      }
+      return defer(admission.retryAt);
+    }
+    const startedAt = Date.now();
+    const span = this.tracing.attempt({ id: saga.id, run: saga.run, definition: saga.definitionName, version: saga.definitionVersion }, step.name, address.phase, address.attempt);
+    const result: AttemptResult = missing.length
+      ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${missing.join(', ')} is not configured on this worker (SAGA_SECRET_${missing[0]}).` } }
+      : await executeHttpStep({ ...action, headers }, envelope, step.timeoutMs, this.http, span?.traceparent);
+    span?.end(result.ok ? { ok: true } : { ok: false, message: result.failure.message });
+    // Unwell: timeouts, connection errors, 5xx, 429. A business refusal (other 4xx) or a policy refusal says nothing about the host.
+    if (admission.ok) admission.release(result.ok ? false : result.failure.details?.refusedByPolicy ? null : result.failure.retryable);
+    const fields = { sagaId: saga.id, run: saga.run, step: step.name, phase: address.phase, attempt: address.attempt, ms: Date.now() - startedAt };
+    const outcome = result.ok ? 'ok' : result.failure.details?.refusedByPolicy ? 'refused' : result.failure.timedOut ? 'timeout' : 'failed';
+    this.metrics.stepAttemptSeconds.observe({ definition: saga.definitionName, step: step.name, phase: address.phase, outcome }, fields.ms / 1000);
+    if (result.ok) this.logger.debug({ msg: 'step attempt succeeded', ...fields });
+    else this.logger.log({ msg: `step attempt failed: ${result.failure.message}`, ...fields, retryable: result.failure.retryable, timedOut: result.failure.timedOut });
+    return result;
+  }
+}
