@@ -3,11 +3,12 @@ import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { DispatchModule } from '../dispatch/dispatch.module.js';
 import { ExecutionsService } from './executions.service.js';
 import { SagaRepository } from './saga.repository.js';
+import { SettledSagas } from './settled-sagas.js';
 
 /** Saga state and transitions; used by the API and by the workers. */
 @Module({
   imports: [DefinitionsModule, DispatchModule],
-  providers: [ExecutionsService, SagaRepository],
-  exports: [ExecutionsService, SagaRepository, DefinitionsModule],
+  providers: [ExecutionsService, SagaRepository, SettledSagas],
+  exports: [ExecutionsService, SagaRepository, SettledSagas, DefinitionsModule],
 })
 export class ExecutionsModule {}

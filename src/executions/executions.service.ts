@@ -19,6 +19,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
 import { AttemptOutcome, MAX_PAYLOAD_BYTES, storableOutcome, unstorableOutcome } from './storable-outcome.js';
+import { SettledSagas } from './settled-sagas.js';
 import { DEFINITION_MOVED, newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
 
 /** Sagas listed and replayed together by a bulk replay. */
@@ -82,6 +83,7 @@ export class ExecutionsService {
     private readonly outbox: Outbox,
     private readonly metrics: Metrics,
     private readonly tracing: SagaTracing,
+    private readonly settledSagas: SettledSagas,
   ) {}
 
   /**
@@ -230,6 +232,7 @@ export class ExecutionsService {
       if (outboxIds === null) continue;
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
+      if (decision.saga.status && isSettled(decision.saga.status)) this.settledSagas.settled(sagaId);
       this.count(record.definitionName, decision);
       this.trace(record, decision);
       return carried ? { outcome: 'applied', carried: carried.job } : { outcome: 'applied' };

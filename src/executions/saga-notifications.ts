@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
+import { SettledSagas } from './settled-sagas.js';
 
 /** The channel the batched transition statement notifies, with the saga id, when a saga settles. */
 export const SETTLED_CHANNEL = 'saga_settled';
@@ -36,7 +37,13 @@ export class SagaNotifications implements OnApplicationBootstrap, OnApplicationS
   private failures = 0;
   private readonly lostClients = new WeakSet<pg.Client>();
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    settled: SettledSagas,
+  ) {
+    // A saga this process settled wakes its waiters here at once; Postgres's notification follows for the others.
+    settled.onSettled((sagaId) => this.notify(sagaId));
+  }
 
   onApplicationBootstrap(): void {
     void this.connect();
