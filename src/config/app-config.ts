@@ -4,7 +4,7 @@ import { CRASH_POINT_NAMES } from '../common/crash-points.js';
 import { secretsFromEnv } from '../outbound/secrets.js';
 import { IsConnectionUrl } from './is-connection-url.js';
 
-const CRASH_POINT_SPEC = new RegExp(`^(${CRASH_POINT_NAMES.join('|')})(@[1-9][0-9]{0,5})?$`);
+const CRASH_POINT_SPEC = new RegExp(`^(${CRASH_POINT_NAMES.join('|')})(@[1-9][0-9]{0,5})?(:stop)?$`);
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -158,7 +158,7 @@ export class AppConfig {
   readonly participantHostConcurrency: number;
 
   /** Test-only: crash points to arm (see common/crash-points.ts). @defaultValue none */
-  @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N)` })
+  @Matches(CRASH_POINT_SPEC, { each: true, message: `must be a comma-separated list of ${CRASH_POINT_NAMES.join(', ')} (optionally name@N, name:stop)` })
   readonly crashPoints: string[];
 
   /** Secrets participant headers may refer to (`${secret:NAME}`), from SAGA_SECRET_<NAME> variables. Never logged. */

@@ -12,6 +12,13 @@ import { SagaTracing } from '../tracing/saga-tracing.js';
 import { AttemptResult, executeHttpStep, StepEnvelope } from './http-step.executor.js';
 
 /**
+ * How old the runner's knowledge of the saga may be when it calls. A job's
+ * lock lasts 10 s: only a process stalled longer can have its attempt taken
+ * up by another worker, so knowledge younger than this needs no re-read.
+ */
+const STALE_MS = 5_000;
+
+/**
  * One HTTP attempt, with everything around the call: the secrets of its
  * headers, its host's admission (limit and circuit), its span, the call,
  * the host's release and the metrics. Classifying the answer is
@@ -30,8 +37,22 @@ export class HttpAttempt {
     private readonly hosts: ParticipantHosts,
   ) {}
 
-  /** `defer(until)` puts the job back to wait when the host may not be called now (it does not return). */
-  async run(saga: SagaRecord, step: StepSpec, action: HttpAction, envelope: StepEnvelope, address: StepJobData, defer?: (until: number) => Promise<never>): Promise<AttemptResult> {
+  /**
+   * `defer(until)` puts the job back to wait when the host may not be called
+   * now (it does not return). `stillOutstanding` is asked right before the
+   * call when the saga was last known more than STALE_MS ago (the process
+   * was frozen, or the host kept it waiting): another worker may have run
+   * the attempt and moved the saga on meanwhile. Returns null when it has.
+   */
+  async run(
+    saga: SagaRecord,
+    step: StepSpec,
+    action: HttpAction,
+    envelope: StepEnvelope,
+    address: StepJobData,
+    guard: { knownAt: number; stillOutstanding: () => Promise<boolean>; defer?: (until: number) => Promise<never> },
+  ): Promise<AttemptResult | null> {
+    const defer = guard.defer;
     // Secrets go into the headers here, for this call only; nothing stores or logs the resolved headers.
     const { headers, missing } = resolveSecrets(action.headers, this.config.secrets);
     const admission = await this.hosts.admit(action.url);
@@ -41,6 +62,11 @@ export class HttpAttempt {
         this.logger.debug({ msg: `step waits for the open circuit of ${admission.host}`, sagaId: saga.id, step: step.name, phase: address.phase, attempt: address.attempt });
       }
       return defer(admission.retryAt);
+    }
+    if (Date.now() - guard.knownAt > STALE_MS && !(await guard.stillOutstanding())) {
+      if (admission.ok) admission.release(null);
+      this.logger.log({ msg: 'attempt no longer outstanding after a pause; not called', sagaId: saga.id, step: step.name, phase: address.phase, attempt: address.attempt });
+      return null;
     }
     const startedAt = Date.now();
     const span = this.tracing.attempt({ id: saga.id, run: saga.run, definition: saga.definitionName, version: saga.definitionVersion }, step.name, address.phase, address.attempt);

@@ -62,10 +62,11 @@ export class StepRunner implements BeforeApplicationShutdown {
       this.logger.log({ msg: 'taking up the attempt this job carried', sagaId: saga.id, step: address.step, phase: address.phase, attempt: address.attempt });
     }
     const started = Date.now();
+    let knownAt = Date.now();
     for (let carried = 0; saga && outstanding(address)(saga); carried++) {
       const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-      const result = await this.attempt(saga, definition, address, bull);
-      if (result === 'handed-over') return;
+      const result = await this.attempt(saga, definition, address, bull, knownAt);
+      if (result === 'handed-over' || result === null) return;
       const input = result.ok
         ? ({ type: 'attempt-succeeded', step: address.step, phase: address.phase, attempt: address.attempt, output: result.output } as const)
         : ({ type: 'attempt-failed', step: address.step, phase: address.phase, attempt: address.attempt, failure: result.failure } as const);
@@ -75,6 +76,8 @@ export class StepRunner implements BeforeApplicationShutdown {
         this.logger.log({ msg: `step result not applied (${applied.outcome}): ${applied.reason ?? ''}`, sagaId: address.sagaId, run: address.run, step: address.step, phase: address.phase, attempt: address.attempt });
       }
       if (!applied.carried) return;
+      // What this process knows of the saga dates from this commit, however long it is held up after it.
+      knownAt = Date.now();
       crashPoint('after-commit-before-carried-call');
       address = applied.carried.data;
       saga = await this.sagas.findOutstanding(address.sagaId, outstanding(address));
@@ -97,7 +100,7 @@ export class StepRunner implements BeforeApplicationShutdown {
   }
 
   /** Runs one attempt: an HTTP call, or the forward of a queue step (whose result comes back later). */
-  private async attempt(saga: SagaRecord, definition: DefinitionSpec, address: StepJobData, bull: RunnerJob): Promise<AttemptResult | 'handed-over'> {
+  private async attempt(saga: SagaRecord, definition: DefinitionSpec, address: StepJobData, bull: RunnerJob, knownAt: number): Promise<AttemptResult | 'handed-over' | null> {
     const step = definition.steps[address.step];
     if (saga.stopRequested && address.phase === Phase.ACTION) {
       // Cancelled (or past its deadline) before this attempt began: do not call the participant.
@@ -119,6 +122,10 @@ export class StepRunner implements BeforeApplicationShutdown {
       await this.forwarder.forward(action.queue, action.task, stepJobId(address), envelope, address, step.timeoutMs);
       return 'handed-over';
     }
-    return this.http.run(saga, step, action, envelope, address, bull.defer);
+    const stillOutstanding = async () => {
+      const fresh = await this.sagas.find(address.sagaId);
+      return fresh !== null && outstanding(address)(fresh);
+    };
+    return this.http.run(saga, step, action, envelope, address, { knownAt, stillOutstanding, defer: bull.defer });
   }
 }

@@ -105,6 +105,37 @@ describe('Recovery from crashes of the server process', () => {
     expectOneKeyPerStep(saga.id);
   });
 
+  it('should not make a carried call after a freeze long enough for another worker to take the saga on', async () => {
+    server = await startServerProcess(env());
+    await httpClient(server.baseUrl).post('/v1/definitions', { name: 'frozen-carry', steps: [step('f1'), step('f2'), { ...step('f3'), retry: { maxAttempts: 1 } }] });
+    p.on('/f3', () => ({ status: 400, body: { no: true } }));
+    // A's pooled connection must outlive its freeze, so that a call it made after waking would arrive.
+    p.keepConnectionsFor(120_000);
+    await server.stop('SIGTERM');
+    // A commits f1's outcome with f2 carried on, then freezes (SIGSTOP) before calling it.
+    const frozen = await startServerProcess(env({ CRASH_POINTS: 'after-commit-before-carried-call:stop', LOG_LEVEL: 'info' }));
+    try {
+      const id = (await httpClient(frozen.baseUrl).post('/v1/sagas', { definition: 'frozen-carry' })).body.id as string;
+      await waitFor('the process to freeze', async () => (frozen.output().includes('stopping the process') ? true : undefined), 20_000);
+      // B takes the job up once A's lock expires, runs f2 and f3, and compensates.
+      server = await startServerProcess(env());
+      const saga = await settled(id);
+      expect(saga.status).toBe('COMPENSATED');
+      const compensationBegan = Math.min(...p.calls.filter((c) => c.body?.sagaId === id && c.path.endsWith('/undo')).map((c) => c.at));
+      // A wakes up where it froze, past its lock: it must see the saga has moved on and not call f2.
+      frozen.child.kill('SIGCONT');
+      await waitFor('A to wake and move on', async () => (/not called|step attempt/.test(frozen.output().split('stopping the process')[1] ?? '') ? true : undefined), 20_000).catch((e) => {
+        throw new Error(`${e.message}\n${frozen.output().split('stopping the process')[1]}`);
+      });
+      const f2 = p.callsTo('/f2').filter((c) => c.body?.sagaId === id);
+      expect(f2).toHaveLength(1);
+      expect(f2.every((c) => c.at < compensationBegan)).toBe(true);
+      expect(frozen.output()).toContain('attempt no longer outstanding after a pause; not called');
+    } finally {
+      await frozen.stop('SIGKILL');
+    }
+  }, 90_000);
+
   it('should finish a saga when the server dies during an HTTP call', async () => {
     server = await startServerProcess(env());
     await httpClient(server.baseUrl).post('/v1/definitions', { name: 'crash-http', steps: [step('h1'), step('h2'), step('h3')] });

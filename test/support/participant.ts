@@ -30,6 +30,12 @@ export class Participant {
     return this;
   }
 
+  /** Keeps idle client connections open this long (Node's default closes them after 5 s). */
+  keepConnectionsFor(ms: number): this {
+    this.server.keepAliveTimeout = ms;
+    return this;
+  }
+
   callsTo(path: string): RecordedCall[] {
     return this.calls.filter((c) => c.path === path);
   }
