@@ -3,12 +3,13 @@ import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { DispatchModule } from '../dispatch/dispatch.module.js';
 import { ExecutionsService } from './executions.service.js';
 import { SagaRepository } from './saga.repository.js';
+import { SagaTransitions } from './saga-transitions.js';
 import { SettledSagas } from './settled-sagas.js';
 
 /** Saga state and transitions; used by the API and by the workers. */
 @Module({
   imports: [DefinitionsModule, DispatchModule],
-  providers: [ExecutionsService, SagaRepository, SettledSagas],
-  exports: [ExecutionsService, SagaRepository, SettledSagas, DefinitionsModule],
+  providers: [ExecutionsService, SagaTransitions, SagaRepository, SettledSagas],
+  exports: [ExecutionsService, SagaTransitions, SagaRepository, SettledSagas, DefinitionsModule],
 })
 export class ExecutionsModule {}

@@ -6,7 +6,7 @@ import { JobPublisher } from '../dispatch/job-publisher.js';
 import { STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import type { Phase } from '../engine/statuses.js';
-import { ExecutionsService } from '../executions/executions.service.js';
+import { SagaTransitions } from '../executions/saga-transitions.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { Metrics } from '../metrics/metrics.js';
 import { queueAttemptTimedOut } from './queue-step.forwarder.js';
@@ -48,7 +48,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(AppConfig) private readonly config: AppConfig,
     private readonly publisher: JobPublisher,
-    private readonly executions: ExecutionsService,
+    private readonly transitions: SagaTransitions,
     private readonly definitions: DefinitionCache,
     private readonly sagas: SagaRepository,
     private readonly metrics: Metrics,
@@ -88,7 +88,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async applyAttemptDeadlines(): Promise<number> {
     let applied = 0;
     for (const address of await this.sagas.overdueAttempts(TIMER_GRACE_MS, BATCH)) {
-      if ((await this.executions.apply(address.sagaId, queueAttemptTimedOut(address), address.run)).outcome === 'applied') applied++;
+      if ((await this.transitions.apply(address.sagaId, queueAttemptTimedOut(address), address.run)).outcome === 'applied') applied++;
     }
     if (applied) {
       this.metrics.reconcilerDeadlines.inc({ kind: 'attempt' }, applied);
@@ -137,7 +137,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     )) as Array<{ id: string }>;
     let applied = 0;
     for (const { id } of rows) {
-      if ((await this.executions.apply(id, { type: 'deadline' })).outcome === 'applied') applied++;
+      if ((await this.transitions.apply(id, { type: 'deadline' })).outcome === 'applied') applied++;
     }
     if (applied) {
       this.metrics.reconcilerDeadlines.inc({ kind: 'saga' }, applied);

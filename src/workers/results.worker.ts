@@ -5,7 +5,7 @@ import { DefinitionCache } from '../definitions/definition-cache.js';
 import { withDeadline } from '../common/with-deadline.js';
 import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
-import { ExecutionsService } from '../executions/executions.service.js';
+import { SagaTransitions } from '../executions/saga-transitions.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
@@ -25,7 +25,7 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly publisher: JobPublisher,
     private readonly sagas: SagaRepository,
     private readonly definitions: DefinitionCache,
-    private readonly executions: ExecutionsService,
+    private readonly transitions: SagaTransitions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,11 +60,11 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     const input = outcome.ok
       ? { type: 'attempt-succeeded' as const, ...address, output: outcome.output }
       : { type: 'attempt-failed' as const, ...address, failure: { retryable: outcome.retryable === true, timedOut: false, message: String(outcome.message) } };
-    await this.executions.applyAttemptOutcome(result.sagaId, input, result.run, saga);
+    await this.transitions.applyAttemptOutcome(result.sagaId, input, result.run, saga);
   }
 
   private async applyTimeout(address: StepJobData): Promise<void> {
     // Stale when the result came first: the engine drops it.
-    await this.executions.apply(address.sagaId, queueAttemptTimedOut(address), address.run);
+    await this.transitions.apply(address.sagaId, queueAttemptTimedOut(address), address.run);
   }
 }

@@ -4,7 +4,7 @@ import type { DefinitionSpec } from '../definitions/definition.model.js';
 import { stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
 import { crashPoint } from '../common/crash-points.js';
-import { Carry, ExecutionsService } from '../executions/executions.service.js';
+import { Carry, SagaTransitions } from '../executions/saga-transitions.js';
 import { SagaRecord, SagaRepository } from '../executions/saga.repository.js';
 import { HttpAttempt } from './http-attempt.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
@@ -43,7 +43,7 @@ export class StepRunner implements BeforeApplicationShutdown {
   constructor(
     private readonly sagas: SagaRepository,
     private readonly definitions: DefinitionCache,
-    private readonly executions: ExecutionsService,
+    private readonly transitions: SagaTransitions,
     private readonly forwarder: QueueStepForwarder,
     private readonly http: HttpAttempt,
   ) {}
@@ -71,7 +71,7 @@ export class StepRunner implements BeforeApplicationShutdown {
         ? ({ type: 'attempt-succeeded', step: address.step, phase: address.phase, attempt: address.attempt, output: result.output } as const)
         : ({ type: 'attempt-failed', step: address.step, phase: address.phase, attempt: address.attempt, failure: result.failure } as const);
       const carry = this.carry(bull.id, carried + 1, started);
-      const applied = await this.executions.applyAttemptOutcome(address.sagaId, input, address.run, saga, carry);
+      const applied = await this.transitions.applyAttemptOutcome(address.sagaId, input, address.run, saga, carry);
       if (applied.outcome !== 'applied') {
         this.logger.log({ msg: `step result not applied (${applied.outcome}): ${applied.reason ?? ''}`, sagaId: address.sagaId, run: address.run, step: address.step, phase: address.phase, attempt: address.attempt });
       }

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ExecutionsService } from '../../src/executions/executions.service.js';
+import { SagaTransitions } from '../../src/executions/saga-transitions.js';
 import { SagaRepository } from '../../src/executions/saga.repository.js';
 import { JobPublisher } from '../../src/dispatch/job-publisher.js';
 import { STEPS_QUEUE, stepJob } from '../../src/dispatch/step-job.js';
@@ -31,7 +31,7 @@ describe('Guarded transitions', () => {
     const id = (await api.post('/v1/sagas', { definition: 'guarded' })).body.id;
     await waitFor('g1 to be called', async () => (p.callsTo('/g1').length ? true : undefined));
 
-    const executions = t.app.get(ExecutionsService);
+    const executions = t.app.get(SagaTransitions);
     const result = { type: 'attempt-succeeded', step: 0, phase: 'action', attempt: 1, output: { n: 1 } } as const;
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => executions.apply(id, result)));
     expect(outcomes.filter((o) => o.outcome === 'applied')).toHaveLength(1);
@@ -66,7 +66,7 @@ describe('Guarded transitions', () => {
     // The hot statements run as prepared statements on the pool itself.
     const pool = (t.app.get(DataSource).driver as unknown as { master: { query: (config: { text?: string }) => Promise<unknown> } }).master;
     const query = jest.spyOn(pool, 'query');
-    const executions = t.app.get(ExecutionsService);
+    const executions = t.app.get(SagaTransitions);
     const result = (i: number) => ({ type: 'attempt-succeeded', step: 0, phase: 'action', attempt: 1, output: { i } }) as const;
     // Every result twice: the second of each pair must find its saga moved on.
     const outcomes = await Promise.all([...ids, ...ids].map((id, n) => executions.apply(id, result(n % 12))));

@@ -2,7 +2,7 @@ import { DefinitionCache } from '../../src/definitions/definition-cache.js';
 import { stepJob } from '../../src/dispatch/step-job.js';
 import { decide } from '../../src/engine/decide.js';
 import type { EngineInput } from '../../src/engine/saga-state.js';
-import { snapshotOf } from '../../src/executions/executions.service.js';
+import { snapshotOf } from '../../src/executions/saga-transitions.js';
 import { patchRecord, type Transition } from '../../src/executions/patch-record.js';
 import { SagaRepository, type SagaRecord } from '../../src/executions/saga.repository.js';
 import { httpClient } from '../support/http-client.js';
