@@ -54,6 +54,8 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     expect(saga.steps[1]).toMatchObject({ status: 'FAILED', attempts: 2 });
 
     pa2.broken = false;
+    // The replayed step answers slowly, so the 202 shows the saga as the replay left it (its steps run at once now).
+    p.on('/pa2', () => ({ status: 200, body: { ok: true }, delayMs: 300 }));
     const replayed = await api.post(`/v1/sagas/${saga.id}/replay`, { reason: 'card service fixed' });
     expect(replayed.status).toBe(202);
     expect(replayed.body).toMatchObject({ id: saga.id, run: 1, status: 'RUNNING', error: null });
@@ -93,6 +95,8 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     expect(callsOf(saga.id, '/fa1/undo')).toHaveLength(0);
 
     undo2.broken = false;
+    // The retried compensation answers slowly, so the 202 shows the saga as the replay left it.
+    p.on('/fa2/undo', () => ({ status: 200, body: { ok: true, path: '/fa2/undo' }, delayMs: 300 }));
     expect((await api.post(`/v1/sagas/${saga.id}/replay`)).body.status).toBe('COMPENSATING');
     const done = await settled(saga.id);
     expect(done.status).toBe('COMPENSATED');
@@ -110,6 +114,8 @@ describe('Replay and cancel (SPEC §2, §5)', () => {
     expect(saga.status).toBe('COMPENSATED');
 
     co2.broken = false;
+    // The new run's first step answers slowly, so the 202 shows the run as the replay started it.
+    p.on('/co1', () => ({ status: 200, body: { ok: true }, delayMs: 300 }));
     const replayed = await api.post(`/v1/sagas/${saga.id}/replay`, { input: { n: 2 } });
     expect(replayed.status).toBe(202);
     expect(replayed.body).toMatchObject({ run: 2, status: 'RUNNING', input: { n: 2 }, error: null, finishedAt: null, results: {} });
