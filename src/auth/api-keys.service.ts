@@ -92,8 +92,7 @@ export class ApiKeysService {
    * The principal of a key verified lately (or the bootstrap key), without a
    * lookup; undefined when it must be looked up, null when it was refused lately.
    */
-  recentlyVerified(presented: string): Principal | null | undefined {
-    const hash = sha256(presented);
+  recentlyVerified(presented: string, hash: Buffer = sha256(presented)): Principal | null | undefined {
     if (this.bootstrapHash && timingSafeEqual(hash, this.bootstrapHash)) return { id: 'bootstrap', name: 'bootstrap', scopes: SCOPES };
     const now = Date.now();
     const cached = this.cache.get(hash.toString('hex'));
@@ -103,9 +102,10 @@ export class ApiKeysService {
 
   /** The principal a presented key stands for, or null when it is unknown, expired or revoked. */
   async verify(presented: string): Promise<Principal | null> {
-    const recent = this.recentlyVerified(presented);
-    if (recent !== undefined) return recent;
+    // Hashed once, for the recent check and the lookup alike.
     const hash = sha256(presented);
+    const recent = this.recentlyVerified(presented, hash);
+    if (recent !== undefined) return recent;
     const cacheKey = hash.toString('hex');
     const now = Date.now();
     const match = KEY_FORMAT.exec(presented);
