@@ -7,6 +7,7 @@ import { presentedKey } from '../auth/auth.guard.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { sha256Hex } from '../common/canonical-json.js';
 import type { AppConfig } from '../config/app-config.js';
+import { SharedBudget, sharedBudgetStore } from './shared-budget-store.js';
 
 /** Not counted: health checks and the API documentation. */
 const UNLIMITED = /^\/(health|docs)(\/|$|\?)/;
@@ -25,7 +26,10 @@ function trackerFor(keys: ApiKeysService) {
 
 /**
  * Per-key rate limit (`RATE_LIMIT_PER_MINUTE`) with @fastify/rate-limit,
- * counted in Redis so every instance shares one budget per key. It runs
+ * shared through Redis so every instance shares one budget per key: a key's
+ * first request in a window is counted in Redis, the rest in the process and
+ * added to Redis every 100 ms (SharedBudget), so a request costs no round
+ * trip and each instance may admit up to 100 ms of requests over. It runs
  * before authentication, so floods of bad keys are limited too. When Redis
  * does not answer, requests are let through rather than refused (the API
  * must stay usable; Postgres is the store that matters).
@@ -42,12 +46,12 @@ export async function setUpRateLimit(app: NestFastifyApplication, config: AppCon
   redis.on('error', () => undefined);
   // Counted from the first request when Redis is up; if it is not (bounded by connectTimeout), limits start once it is.
   await redis.connect().catch(() => undefined);
+  const budget = new SharedBudget(redis);
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
-    redis,
-    nameSpace: `${config.redisPrefix}:rate-limit:`,
+    store: sharedBudgetStore(budget, `${config.redisPrefix}:rate-limit:`),
     skipOnError: true,
     keyGenerator: trackerFor(app.get(ApiKeysService)),
     allowList: (request) => UNLIMITED.test(request.url),
@@ -57,6 +61,8 @@ export async function setUpRateLimit(app: NestFastifyApplication, config: AppCon
       }),
   });
   return async () => {
+    budget.close();
+    await budget.sync();
     redis.disconnect();
   };
 }

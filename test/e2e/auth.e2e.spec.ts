@@ -210,6 +210,27 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
     }
   });
 
+  it('should share a key\'s budget between instances, give or take one sync (100 ms)', async () => {
+    const first = await startTestApp({ RATE_LIMIT_PER_MINUTE: '6' });
+    const second = await startTestApp({ RATE_LIMIT_PER_MINUTE: '6' }, first);
+    try {
+      const statuses = async (baseUrl: string, n: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push((await httpClient(baseUrl).get('/v1/sagas')).status);
+        return out;
+      };
+      expect(await statuses(first.baseUrl, 4)).toEqual([200, 200, 200, 200]);
+      await new Promise((r) => setTimeout(r, 400));
+      // The second instance counts on from the first one's 4: two more, then 429.
+      expect(await statuses(second.baseUrl, 3)).toEqual([200, 200, 429]);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await statuses(first.baseUrl, 1)).toEqual([429]);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
   it('should limit failed authentications per address, without a lookup or a Redis counter per made-up key', async () => {
     const limited = await startTestApp({ AUTH_FAILURES_PER_MINUTE: '5' });
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
