@@ -1,5 +1,6 @@
 import type { DispatchCommand } from '../engine/saga-state.js';
-import type { Phase } from '../engine/statuses.js';
+import type { DefinitionSpec } from '../definitions/definition.model.js';
+import { Phase } from '../engine/statuses.js';
 
 /** The internal queue every step attempt goes through (HTTP calls run there; queue steps are forwarded). */
 export const STEPS_QUEUE = 'saga-steps';
@@ -12,6 +13,12 @@ export interface StepJobData {
   step: number;
   phase: Phase;
   attempt: number;
+  /**
+   * A queue step's attempt: its deadline as the dispatching transaction
+   * stored it (due time + timeoutMs). Absent for HTTP attempts and for jobs
+   * the reconciler re-publishes (the forwarder then reads the stored one).
+   */
+  deadline?: string;
 }
 
 /** A job to publish, as stored in an outbox row. */
@@ -29,8 +36,20 @@ export function stepJobId(d: StepJobData): string {
   return `${d.sagaId}.${d.run}.${d.step}.${d.phase}.${d.attempt}`;
 }
 
-export function stepJob(sagaId: string, run: number, command: DispatchCommand): StepJob {
+/**
+ * The job of a dispatched attempt. With the definition, a queue step's
+ * attempt gets its deadline (ADR 10): from when it is due (now, or after its
+ * backoff) plus the step's timeout, stored by the transaction that
+ * dispatches it.
+ */
+export function stepJob(sagaId: string, run: number, command: DispatchCommand, definition?: DefinitionSpec, now?: Date): StepJob {
   const data: StepJobData = { sagaId, run, step: command.step, phase: command.phase, attempt: command.attempt };
+  const step = definition?.steps[command.step];
+  const action = command.phase === Phase.ACTION ? step?.action : step?.compensation;
+  if (step && action?.type === 'queue' && now) {
+    const due = Math.max(now.getTime(), command.notBefore?.getTime() ?? 0);
+    data.deadline = new Date(due + step.timeoutMs).toISOString();
+  }
   return {
     queue: STEPS_QUEUE,
     jobId: stepJobId(data),

@@ -110,7 +110,7 @@ export class ExecutionsService {
       { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
       ...decision.events,
     ];
-    const jobs = decision.commands.map((c) => stepJob(id, 1, c));
+    const jobs = decision.commands.map((c) => stepJob(id, 1, c, spec, now));
     const saga = newSagaRecord(
       {
         id,

@@ -88,7 +88,7 @@ export class SagaTransitions {
         }
         return { outcome: decision.outcome, reason: decision.reason };
       }
-      let jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c));
+      let jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c, definition, now));
       // The next attempt goes to the worker that asked, when it takes it; it is recorded, not published.
       const carried = carry && jobs.length === 1 && carry.accepts(jobs[0], definition, now) ? { job: jobs[0], by: carry.by } : null;
       if (carried) jobs = [];

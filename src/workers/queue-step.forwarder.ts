@@ -5,6 +5,9 @@ import type { EngineInput } from '../engine/saga-state.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import type { SagaTask, StepEnvelope } from '../participant/protocol.js';
 
+/** A forward this much later than its attempt was due moves the deadline, so the participant still gets its whole timeout. */
+export const LATE_FORWARD_MS = 1_000;
+
 const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 };
 
 /** What ends a queue step's attempt that reported nothing by its deadline (timer job or reconciler). */
@@ -19,9 +22,14 @@ export function queueAttemptTimedOut(address: StepJobData): EngineInput {
 }
 
 /**
- * Hands a queue step's attempt to its participant's BullMQ queue and arms its
- * timeout: the deadline is stored in Postgres first (so it survives Redis
- * losing the timer), then a delayed timer job ends the attempt on time.
+ * Hands a queue step's attempt to its participant's BullMQ queue, with a
+ * delayed timer job that ends the attempt at its deadline. The deadline is
+ * in Postgres before the task leaves (so it survives Redis losing the
+ * timer): the transaction that dispatched the attempt stored it as due time
+ * + timeoutMs, and a forward over LATE_FORWARD_MS late (a backlog in our own
+ * queue) moves it to forward time + timeoutMs with one guarded write. A job
+ * without one (re-published by the reconciler) arms it here, keeping any
+ * stored deadline.
  */
 @Injectable()
 export class QueueStepForwarder {
@@ -33,8 +41,15 @@ export class QueueStepForwarder {
   ) {}
 
   async forward(queue: string, task: string, jobId: string, envelope: StepEnvelope, address: StepJobData, timeoutMs: number): Promise<void> {
-    // A re-forward (after Redis lost the job) keeps the first deadline: the attempt's clock does not restart.
-    const deadline = await this.sagas.armAttemptDeadline(address, new Date(Date.now() + timeoutMs));
+    const now = Date.now();
+    const armed = address.deadline ? Date.parse(address.deadline) : null;
+    const deadline =
+      armed === null
+        ? // A re-forward (after Redis lost the job) keeps the first deadline: the attempt's clock does not restart.
+          await this.sagas.armAttemptDeadline(address, new Date(now + timeoutMs))
+        : now - (armed - timeoutMs) > LATE_FORWARD_MS
+          ? await this.sagas.armAttemptDeadline(address, new Date(now + timeoutMs), true)
+          : new Date(armed);
     if (!deadline) {
       this.logger.debug(`${jobId} is no longer outstanding; not forwarded`);
       return;

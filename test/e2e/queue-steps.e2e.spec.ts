@@ -192,6 +192,66 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
     }
   });
 
+  it('should store a queue step\'s deadline with the transaction that dispatches it: due time + timeoutMs', async () => {
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const storedDeadline = async (id: string) => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [id])).rows[0].attempt_deadline as Date | null;
+      // A first step: the insert arms it, so it is there as soon as the start answers.
+      const firstId = await startSilent('queue-armed-first', 60_000);
+      const first = (await api().get(`/v1/sagas/${firstId}`)).body;
+      expect((await storedDeadline(firstId))?.getTime()).toBe(Date.parse(first.createdAt) + 60_000);
+      // A later step: the transition that records step 1's result and dispatches step 2 arms it.
+      await api().post('/v1/definitions', {
+        name: 'queue-armed-next',
+        steps: [
+          { name: 'reserve', action: q('reserve'), retry },
+          { name: 'silent', action: { type: 'queue', queue: 'queue-armed-next-queue', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 45_000 },
+        ],
+      });
+      const next = (await api().post('/v1/sagas', { definition: 'queue-armed-next' })).body;
+      const running = await waitFor('step 2 to be dispatched', async () => {
+        const res = await api().get(`/v1/sagas/${next.id}`);
+        return res.body.steps[1].startedAt ? res.body : undefined;
+      });
+      expect((await storedDeadline(next.id))?.getTime()).toBe(Date.parse(running.steps[1].startedAt) + 45_000);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('should move the deadline of a queue step forwarded over 1 s late to forward time + timeoutMs', async () => {
+    // An API-only instance dispatches; the worker comes 1.5 s later (a backlog in our own queue).
+    const apiOnly = await startTestApp({ ROLE: 'api' });
+    const db = new Client({ connectionString: apiOnly.database.url });
+    await db.connect();
+    let worker: TestApp | null = null;
+    try {
+      const client = httpClient(apiOnly.baseUrl);
+      await client.post('/v1/definitions', { name: 'queue-late', steps: [{ name: 'silent', action: { type: 'queue', queue: 'queue-late-queue', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 60_000 }] });
+      const saga = (await client.post('/v1/sagas', { definition: 'queue-late' })).body;
+      const storedDeadline = async () => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [saga.id])).rows[0].attempt_deadline as Date;
+      const armed = (await storedDeadline()).getTime();
+      expect(armed).toBe(Date.parse(saga.createdAt) + 60_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      const forwardedFrom = Date.now();
+      worker = await startTestApp({ ROLE: 'worker' }, apiOnly);
+      const redis = new Redis(BASE_REDIS_URL);
+      try {
+        await waitFor('the task to be forwarded', async () => ((await redis.keys(`${apiOnly.redisPrefix}:queue-late-queue:*`)).length > 0 ? true : undefined));
+      } finally {
+        redis.disconnect();
+      }
+      const moved = await waitFor('the deadline to move', async () => ((await storedDeadline()).getTime() > armed ? (await storedDeadline()).getTime() : undefined));
+      expect(moved).toBeGreaterThanOrEqual(forwardedFrom + 60_000);
+      expect(moved).toBeLessThanOrEqual(Date.now() + 60_000);
+    } finally {
+      await db.end();
+      await worker?.close();
+      await apiOnly.close();
+    }
+  });
+
   it('should end an attempt whose stored deadline has passed, whatever its timer in Redis says', async () => {
     const id = await startSilent('queue-deadline-db', 60_000);
     const db = new Client({ connectionString: t.database.url });

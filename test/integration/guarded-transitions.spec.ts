@@ -202,6 +202,11 @@ describe('Guarded transitions', () => {
     expect(statements).toBeLessThan(6);
     // A re-forward keeps the first deadline.
     expect((await sagas.armAttemptDeadline(address(ids[0]), new Date(Date.now() + 90_000)))?.getTime()).toBe(first.getTime());
+    // A late forward moves it later, never earlier, and only while the attempt is outstanding.
+    const later = new Date(first.getTime() + 20_000);
+    expect((await sagas.armAttemptDeadline(address(ids[1]), later, true))?.getTime()).toBe(later.getTime());
+    expect((await sagas.armAttemptDeadline(address(ids[1]), first, true))?.getTime()).toBe(later.getTime());
+    expect(await sagas.armAttemptDeadline(address(ids[1], 2), later, true)).toBeNull();
   });
 
   it('should drop a step job published again after its attempt ran (completed jobs are not kept)', async () => {
