@@ -16,7 +16,7 @@ import { ReplaySagaDto } from './dto/replay-saga.dto.js';
 import { StartSagaDto } from './dto/start-saga.dto.js';
 import { BulkReplayReport, ExecutionsService } from './executions.service.js';
 import { MAX_WAIT_MS, SagaQueriesService } from './saga-queries.service.js';
-import { SagaRepository } from './saga.repository.js';
+import { SagaReads } from './saga-reads.js';
 import { BulkReplayReportSchema, EventPageSchema, SagaPageSchema, SagaSchema } from './saga.schemas.js';
 import { toEventView, toSagaView, type SagaSummaryView, type SagaView } from './saga.view.js';
 
@@ -50,7 +50,7 @@ export class ExecutionsController {
   constructor(
     private readonly executions: ExecutionsService,
     private readonly queries: SagaQueriesService,
-    private readonly sagas: SagaRepository,
+    private readonly reads: SagaReads,
     private readonly audit: AuditLog,
   ) {}
 
@@ -155,7 +155,7 @@ export class ExecutionsController {
       throw AppError.validation([fieldError(['limit'], `must be an integer from 1 to ${EVENTS_PAGE_MAX}`)]);
     }
     await this.executions.get(id);
-    const rows = await this.sagas.events(id, afterSeq, pageSize + 1);
+    const rows = await this.reads.events(id, afterSeq, pageSize + 1);
     const items = rows.slice(0, pageSize).map(toEventView);
     return { items, nextCursor: rows.length > pageSize ? String(items[items.length - 1].seq) : null };
   }

@@ -16,7 +16,9 @@ import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
 import { MAX_PAYLOAD_BYTES } from './storable-outcome.js';
 import { SagaTransitions } from './saga-transitions.js';
-import { DEFINITION_MOVED, newSagaRecord, SagaListFilter, SagaListPosition, SagaRecord, SagaRepository } from './saga.repository.js';
+import { DEFINITION_MOVED, SagaRepository } from './saga.repository.js';
+import { newSagaRecord, type SagaListFilter, type SagaListPosition, type SagaRecord } from './saga.records.js';
+import { SagaReads } from './saga-reads.js';
 
 /** Sagas listed and replayed together by a bulk replay. */
 const BULK_BATCH = 100;
@@ -50,6 +52,7 @@ export class ExecutionsService {
 
   constructor(
     private readonly sagas: SagaRepository,
+    private readonly reads: SagaReads,
     private readonly definitions: DefinitionsRepository,
     private readonly outbox: Outbox,
     private readonly metrics: Metrics,
@@ -205,7 +208,7 @@ export class ExecutionsService {
     const report: BulkReplayReport = { dryRun: options.dryRun, matched: 0, replayed: 0, skipped: 0, skippedReasons: {}, truncated: false, sagaIds: [], excludedErrorCodes: filter.excludeErrorCodes ?? [] };
     let position: SagaListPosition | null = null;
     while (report.matched < options.limit) {
-      const rows = await this.sagas.list(filter, position, Math.min(BULK_BATCH, options.limit - report.matched + 1));
+      const rows = await this.reads.list(filter, position, Math.min(BULK_BATCH, options.limit - report.matched + 1));
       if (rows.length === 0) break;
       const batch = rows.slice(0, options.limit - report.matched);
       if (batch.length < rows.length) report.truncated = true;

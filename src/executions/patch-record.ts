@@ -1,7 +1,7 @@
 import type { HistoryEventDraft, SagaPatch, StepPatch } from '../engine/saga-state.js';
 import type { StepJob } from '../dispatch/step-job.js';
 import { applyFields, SAGA_FIELDS, STEP_FIELDS } from './patch-fields.js';
-import type { SagaRecord, StepRecord } from './saga.repository.js';
+import type { SagaRecord, StepRecord } from './saga.records.js';
 
 /** A decision as it is stored: the engine's patches and history, the jobs it dispatches, and when. */
 export interface Transition {

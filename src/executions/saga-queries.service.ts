@@ -5,7 +5,8 @@ import { isSettled, SagaStatus } from '../engine/statuses.js';
 import { SAGA_STATUSES } from './dto/list-sagas.query.js';
 import { ExecutionsService } from './executions.service.js';
 import { SagaNotifications } from './saga-notifications.js';
-import type { SagaListFilter, SagaListPosition, SagaRecord } from './saga.repository.js';
+import type { SagaListFilter, SagaListPosition, SagaRecord } from './saga.records.js';
+import { SagaReads } from './saga-reads.js';
 import { SagaRepository } from './saga.repository.js';
 import { toSagaSummaryView, type SagaSummaryView } from './saga.view.js';
 
@@ -31,6 +32,7 @@ export class SagaQueriesService {
 
   constructor(
     private readonly sagas: SagaRepository,
+    private readonly reads: SagaReads,
     private readonly executions: ExecutionsService,
     private readonly notifications: SagaNotifications,
   ) {}
@@ -41,7 +43,7 @@ export class SagaQueriesService {
       position = decodeSagaCursor(cursor);
       if (!position) throw AppError.validation([fieldError(['cursor'], 'is not a cursor returned by this endpoint')]);
     }
-    const rows = await this.sagas.list(filter, position, limit + 1);
+    const rows = await this.reads.list(filter, position, limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -63,7 +65,7 @@ export class SagaQueriesService {
   }
 
   private async countAll(): Promise<SagaStats> {
-    const rows = await this.sagas.counts();
+    const rows = await this.reads.counts();
     const zero = (): StatusCounts => Object.fromEntries(SAGA_STATUSES.map((s) => [s, 0])) as StatusCounts;
     const stats: SagaStats = { total: 0, byStatus: zero(), byDefinition: [], at: new Date().toISOString() };
     const byDefinition = new Map<string, SagaStats['byDefinition'][number]>();

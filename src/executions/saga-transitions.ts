@@ -11,7 +11,8 @@ import type { Decision, EngineInput, SagaSnapshot } from '../engine/saga-state.j
 import { EventType, isSettled } from '../engine/statuses.js';
 import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
-import { SagaRecord, SagaRepository } from './saga.repository.js';
+import type { SagaRecord } from './saga.records.js';
+import { SagaRepository } from './saga.repository.js';
 import { SettledSagas } from './settled-sagas.js';
 import { AttemptOutcome, storableOutcome, unstorableOutcome } from './storable-outcome.js';
 

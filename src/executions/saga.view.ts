@@ -1,4 +1,4 @@
-import type { EventRecord, SagaRecord, SagaSummaryRecord, StepRecord } from './saga.repository.js';
+import type { EventRecord, SagaRecord, SagaSummaryRecord, StepRecord } from './saga.records.js';
 
 /** The saga as SPEC §4 shows it. */
 export function toSagaView(saga: SagaRecord) {

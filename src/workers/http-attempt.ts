@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import type { HttpAction, StepSpec } from '../definitions/definition.model.js';
 import type { StepJobData } from '../dispatch/step-job.js';
-import type { SagaRecord } from '../executions/saga.repository.js';
-import { SagaRepository } from '../executions/saga.repository.js';
+import type { SagaRecord } from '../executions/saga.records.js';
+import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import { Metrics } from '../metrics/metrics.js';
 import { GuardedHttp } from '../outbound/outbound.module.js';
 import { ParticipantHosts } from '../outbound/participant-hosts.js';
@@ -29,7 +29,7 @@ export class HttpAttempt {
   private readonly logger = new Logger(HttpAttempt.name);
 
   constructor(
-    private readonly sagas: SagaRepository,
+    private readonly attempts: OutstandingAttempts,
     private readonly http: GuardedHttp,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
@@ -58,7 +58,7 @@ export class HttpAttempt {
     const admission = await this.hosts.admit(action.url);
     if (!admission.ok && defer) {
       if (admission.reason === 'circuit-open') {
-        await this.sagas.markCircuitWait(address, { host: admission.host, until: new Date(admission.retryAt).toISOString() });
+        await this.attempts.markCircuitWait(address, { host: admission.host, until: new Date(admission.retryAt).toISOString() });
         this.logger.debug({ msg: `step waits for the open circuit of ${admission.host}`, sagaId: saga.id, step: step.name, phase: address.phase, attempt: address.attempt });
       }
       return defer(admission.retryAt);

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
 import type { EngineInput } from '../engine/saga-state.js';
-import { SagaRepository } from '../executions/saga.repository.js';
+import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import type { SagaTask, StepEnvelope } from '../participant/protocol.js';
 
 /** A forward this much later than its attempt was due moves the deadline, so the participant still gets its whole timeout. */
@@ -37,7 +37,7 @@ export class QueueStepForwarder {
 
   constructor(
     private readonly publisher: JobPublisher,
-    private readonly sagas: SagaRepository,
+    private readonly attempts: OutstandingAttempts,
   ) {}
 
   async forward(queue: string, task: string, jobId: string, envelope: StepEnvelope, address: StepJobData, timeoutMs: number): Promise<void> {
@@ -46,9 +46,9 @@ export class QueueStepForwarder {
     const deadline =
       armed === null
         ? // A re-forward (after Redis lost the job) keeps the first deadline: the attempt's clock does not restart.
-          await this.sagas.armAttemptDeadline(address, new Date(now + timeoutMs))
+          await this.attempts.armDeadline(address, new Date(now + timeoutMs))
         : now - (armed - timeoutMs) > LATE_FORWARD_MS
-          ? await this.sagas.armAttemptDeadline(address, new Date(now + timeoutMs), true)
+          ? await this.attempts.armDeadline(address, new Date(now + timeoutMs), true)
           : new Date(armed);
     if (!deadline) {
       this.logger.debug(`${jobId} is no longer outstanding; not forwarded`);

@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import type { Phase } from '../engine/statuses.js';
 import { SagaTransitions } from '../executions/saga-transitions.js';
-import { SagaRepository } from '../executions/saga.repository.js';
+import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import { Metrics } from '../metrics/metrics.js';
 import { queueAttemptTimedOut } from './queue-step.forwarder.js';
 
@@ -15,17 +12,6 @@ const BATCH = 200;
 /** The timer job normally ends an attempt at its deadline; the reconciler steps in after this much more. */
 const TIMER_GRACE_MS = 1_000;
 
-interface Claimed {
-  id: string;
-  definitionName: string;
-  definitionVersion: number;
-  run: number;
-  cursor: number;
-  phase: Phase;
-  attempt: number;
-  notBefore: Date | null;
-  carrier: string | null;
-}
 
 /**
  * Makes Postgres win over Redis. Every interval it (1) applies the deadline of
@@ -45,12 +31,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(AppConfig) private readonly config: AppConfig,
     private readonly publisher: JobPublisher,
     private readonly transitions: SagaTransitions,
     private readonly definitions: DefinitionCache,
-    private readonly sagas: SagaRepository,
+    private readonly attempts: OutstandingAttempts,
     private readonly metrics: Metrics,
   ) {}
 
@@ -87,7 +72,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async applyAttemptDeadlines(): Promise<number> {
     let applied = 0;
-    for (const address of await this.sagas.overdueAttempts(TIMER_GRACE_MS, BATCH)) {
+    for (const address of await this.attempts.overdue(TIMER_GRACE_MS, BATCH)) {
       if ((await this.transitions.apply(address.sagaId, queueAttemptTimedOut(address), address.run)).outcome === 'applied') applied++;
     }
     if (applied) {
@@ -131,12 +116,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async applyDeadlines(): Promise<number> {
-    const rows = (await this.dataSource.query(
-      `SELECT id FROM saga WHERE deadline_at < now() AND status IN ('RUNNING', 'PAUSED') ORDER BY deadline_at LIMIT $1`,
-      [BATCH],
-    )) as Array<{ id: string }>;
+    const ids = await this.attempts.sagasPastDeadline(BATCH);
     let applied = 0;
-    for (const { id } of rows) {
+    for (const id of ids) {
       if ((await this.transitions.apply(id, { type: 'deadline' })).outcome === 'applied') applied++;
     }
     if (applied) {
@@ -149,20 +131,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async redispatchMissing(): Promise<number> {
     // Work younger than two intervals is left to the fast path and the outbox relay.
     const staleMs = 2 * this.config.reconcileIntervalMs;
-    const claimed = (await this.dataSource.query(
-      `UPDATE saga s SET dispatched_at = now()
-         FROM (SELECT id FROM saga
-                WHERE status IN ('RUNNING', 'COMPENSATING') AND awaiting
-                  AND dispatched_at < now() - make_interval(secs => $1::float8 / 1000)
-                  AND (not_before IS NULL OR not_before < now() - make_interval(secs => $1::float8 / 1000))
-                  AND NOT EXISTS (SELECT 1 FROM saga_outbox o WHERE o.saga_id = saga.id)
-                ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
-        WHERE s.id = due.id
-        RETURNING s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion",
-                  s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore", s.carrier`,
-      [staleMs, BATCH],
-    )) as [Claimed[], number];
-    const sagas = claimed[0];
+    const sagas = await this.attempts.claimUnplaced(staleMs, BATCH);
     let redispatched = 0;
     for (const saga of sagas) {
       const job = stepJob(saga.id, saga.run, { type: 'dispatch', step: saga.cursor, phase: saga.phase, attempt: saga.attempt, notBefore: null });

@@ -5,7 +5,8 @@ import { stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.
 import { Phase } from '../engine/statuses.js';
 import { crashPoint } from '../common/crash-points.js';
 import { Carry, SagaTransitions } from '../executions/saga-transitions.js';
-import { SagaRecord, SagaRepository } from '../executions/saga.repository.js';
+import type { SagaRecord } from '../executions/saga.records.js';
+import { SagaRepository } from '../executions/saga.repository.js';
 import { HttpAttempt } from './http-attempt.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
 import type { AttemptResult, StepEnvelope } from './http-step.executor.js';

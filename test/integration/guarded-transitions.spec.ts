@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { SagaTransitions } from '../../src/executions/saga-transitions.js';
+import { OutstandingAttempts } from '../../src/executions/outstanding-attempts.js';
 import { SagaRepository } from '../../src/executions/saga.repository.js';
 import { JobPublisher } from '../../src/dispatch/job-publisher.js';
 import { STEPS_QUEUE, stepJob } from '../../src/dispatch/step-job.js';
@@ -187,12 +188,12 @@ describe('Guarded transitions', () => {
     for (let i = 0; i < 6; i++) ids.push((await api.post('/v1/sagas', { definition: 'deadlines' })).body.id);
     await waitFor('every d1 call', async () => (p.callsTo('/d1').filter((c) => ids.includes(c.body.sagaId)).length === 6 ? true : undefined));
 
-    const sagas = t.app.get(SagaRepository);
+    const attempts = t.app.get(OutstandingAttempts);
     const pool = (t.app.get(DataSource).driver as unknown as { master: { query: (config: { name?: string }) => Promise<unknown> } }).master;
     const query = jest.spyOn(pool, 'query');
     const address = (sagaId: string, attempt = 1) => ({ sagaId, run: 1, step: 0, phase: 'action' as const, attempt });
     const first = new Date(Date.now() + 30_000);
-    const armed = await Promise.all([...ids.map((id) => sagas.armAttemptDeadline(address(id), first)), sagas.armAttemptDeadline(address(ids[0], 2), first)]);
+    const armed = await Promise.all([...ids.map((id) => attempts.armDeadline(address(id), first)), attempts.armDeadline(address(ids[0], 2), first)]);
     const statements = query.mock.calls.filter(([config]) => config.name === 'saga_arm_deadlines').length;
     query.mockRestore();
 
@@ -201,12 +202,12 @@ describe('Guarded transitions', () => {
     expect(statements).toBeGreaterThan(0);
     expect(statements).toBeLessThan(6);
     // A re-forward keeps the first deadline.
-    expect((await sagas.armAttemptDeadline(address(ids[0]), new Date(Date.now() + 90_000)))?.getTime()).toBe(first.getTime());
+    expect((await attempts.armDeadline(address(ids[0]), new Date(Date.now() + 90_000)))?.getTime()).toBe(first.getTime());
     // A late forward moves it later, never earlier, and only while the attempt is outstanding.
     const later = new Date(first.getTime() + 20_000);
-    expect((await sagas.armAttemptDeadline(address(ids[1]), later, true))?.getTime()).toBe(later.getTime());
-    expect((await sagas.armAttemptDeadline(address(ids[1]), first, true))?.getTime()).toBe(later.getTime());
-    expect(await sagas.armAttemptDeadline(address(ids[1], 2), later, true)).toBeNull();
+    expect((await attempts.armDeadline(address(ids[1]), later, true))?.getTime()).toBe(later.getTime());
+    expect((await attempts.armDeadline(address(ids[1]), first, true))?.getTime()).toBe(later.getTime());
+    expect(await attempts.armDeadline(address(ids[1], 2), later, true)).toBeNull();
   });
 
   it('should drop a step job published again after its attempt ran (completed jobs are not kept)', async () => {

@@ -4,7 +4,8 @@ import { decide } from '../../src/engine/decide.js';
 import type { EngineInput } from '../../src/engine/saga-state.js';
 import { snapshotOf } from '../../src/executions/saga-transitions.js';
 import { patchRecord, type Transition } from '../../src/executions/patch-record.js';
-import { SagaRepository, type SagaRecord } from '../../src/executions/saga.repository.js';
+import type { SagaRecord } from '../../src/executions/saga.records.js';
+import { SagaRepository } from '../../src/executions/saga.repository.js';
 import { httpClient } from '../support/http-client.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 

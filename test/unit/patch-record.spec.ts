@@ -1,5 +1,5 @@
 import { patchRecord } from '../../src/executions/patch-record.js';
-import { newSagaRecord, type SagaRecord } from '../../src/executions/saga.repository.js';
+import { newSagaRecord, type SagaRecord } from '../../src/executions/saga.records.js';
 
 /** A RUNNING saga at step 0, attempt 1, with a stop requested and a circuit wait recorded. */
 const record = (): SagaRecord => ({

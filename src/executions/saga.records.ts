@@ -1,0 +1,167 @@
+import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engine/saga-state.js';
+import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
+
+export interface StepRecord {
+  index: number;
+  name: string;
+  status: StepStatus;
+  attempts: number;
+  lastAttemptTimedOut: boolean;
+  startedAt: string | null;
+  finishedAt: string | null;
+  output: unknown;
+  error: Record<string, unknown> | null;
+  compensationStatus: CompensationStatus | null;
+  compensationAttempts: number;
+  compensationStartedAt: string | null;
+  compensationFinishedAt: string | null;
+  compensationError: Record<string, unknown> | null;
+}
+
+/** A saga row with its steps, as read in one query. */
+export interface SagaRecord {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  run: number;
+  status: SagaStatus;
+  input: unknown;
+  correlationId: string | null;
+  results: Record<string, unknown>;
+  error: SagaError | null;
+  cursor: number;
+  phase: Phase;
+  attempt: number;
+  attemptBase: number;
+  awaiting: boolean;
+  stopRequested: SagaError | null;
+  /** The outstanding attempt waits on its host's open circuit (cleared by the next transition). */
+  circuitWait: { host: string; until: string } | null;
+  /** The BullMQ job whose worker carries the outstanding attempt on (eager steps), or null when it has a job of its own. */
+  carrier: string | null;
+  notBefore: Date | null;
+  deadlineAt: Date | null;
+  version: number;
+  nextSeq: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  steps: StepRecord[];
+}
+
+export interface EventRecord {
+  seq: number;
+  run: number;
+  type: string;
+  step: string | null;
+  phase: string | null;
+  attempt: number | null;
+  at: Date;
+  data: Record<string, unknown> | null;
+}
+
+export interface NewSaga {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  input: unknown;
+  correlationId: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  deadlineAt: Date | null;
+  stepNames: string[];
+}
+
+/** The saga exactly as `insert` stores it, so the trigger can answer without reading it back. */
+export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number, StepPatch>, eventCount: number, now: Date): SagaRecord {
+  const { stepNames, ...fields } = saga;
+  return {
+    ...fields,
+    run: 1,
+    status: state.status!,
+    results: {},
+    error: null,
+    cursor: state.cursor ?? 0,
+    phase: state.phase ?? 'action',
+    attempt: state.attempt ?? 0,
+    attemptBase: 0,
+    circuitWait: null,
+    carrier: null,
+    awaiting: state.awaiting ?? false,
+    stopRequested: null,
+    notBefore: null,
+    version: 0,
+    nextSeq: 1 + eventCount,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    steps: stepNames.map((name, index) => ({
+      index,
+      name,
+      status: steps.get(index)?.status ?? 'PENDING',
+      attempts: steps.get(index)?.attempts ?? 0,
+      lastAttemptTimedOut: false,
+      startedAt: steps.get(index)?.startedAt?.toISOString() ?? null,
+      finishedAt: null,
+      output: null,
+      error: null,
+      compensationStatus: null,
+      compensationAttempts: 0,
+      compensationStartedAt: null,
+      compensationFinishedAt: null,
+      compensationError: null,
+    })),
+  };
+}
+
+/** One event row per draft, numbered from `firstSeq`. */
+export function eventRows(drafts: HistoryEventDraft[], firstSeq: number, run: number, at: Date) {
+  return drafts.map((e, i) => ({
+    seq: firstSeq + i,
+    run,
+    type: e.type,
+    step: e.step ?? null,
+    phase: e.phase ?? null,
+    attempt: e.attempt ?? null,
+    at: at.toISOString(),
+    data: e.data ?? null,
+  }));
+}
+
+/** A row of the saga list: the saga without its input, results and steps, plus the step it is at. */
+export interface SagaSummaryRecord {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  run: number;
+  status: SagaStatus;
+  correlationId: string | null;
+  error: SagaError | null;
+  currentStep: string | null;
+  phase: Phase;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  /** created_at in microseconds since the epoch, exactly (the keyset cursor; a JS Date keeps only ms). */
+  createdUs: string;
+}
+
+export interface SagaListFilter {
+  statuses?: SagaStatus[];
+  definition?: string;
+  correlationId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  /** Only sagas whose `error.code` is one of these. */
+  errorCodes?: string[];
+  /** No saga whose `error.code` is one of these. */
+  excludeErrorCodes?: string[];
+}
+
+/** Position after the last row of a page: (created_at in µs, id). */
+export interface SagaListPosition {
+  createdUs: string;
+  id: string;
+}
