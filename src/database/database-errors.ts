@@ -1,3 +1,9 @@
+/**
+ * What node-postgres raises, without a code, for a query on a connection that
+ * ended under it (pg_terminate_backend, a restart) or could not be opened in time.
+ */
+const TERMINATED = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;
+
 /** Node socket errors that mean Postgres cannot be reached. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
@@ -10,10 +16,10 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
-    const e = current as { code?: unknown; driverError?: unknown; cause?: unknown; name?: unknown };
+    const e = current as { code?: unknown; driverError?: unknown; cause?: unknown; name?: unknown; message?: unknown };
     if (typeof e.code === 'string') {
       if (NETWORK_CODES.has(e.code) || e.code.startsWith('08') || /^57P0[123]$/.test(e.code)) return true;
-    }
+    } else if (typeof e.message === 'string' && TERMINATED.test(e.message)) return true;
     current = e.driverError ?? e.cause;
   }
   return false;

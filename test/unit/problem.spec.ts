@@ -40,6 +40,12 @@ describe(toProblem.name, () => {
     const error = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     expect(toProblem(error).problem).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
     expect(toProblem({ driverError: { code: '57P01' } }).problem.status).toBe(503);
+    // node-postgres's own errors, without a code, for a connection that ended under a query.
+    for (const message of ['Connection terminated unexpectedly', 'Connection terminated', 'Client has encountered a connection error and is not queryable']) {
+      expect(toProblem(new Error(message)).problem.status).toBe(503);
+      expect(toProblem({ driverError: new Error(message) }).problem.status).toBe(503);
+    }
+    expect(toProblem(new Error('Connection terminated by the participant')).problem.status).toBe(500);
   });
 
   it('should map a value Postgres refused (SQLSTATE class 22 or 54) to 400, flagged for the log', () => {
