@@ -84,14 +84,14 @@ async function seed(url) {
         `WITH x AS (
            SELECT g, random() AS r, now() - interval '30 days' * (1 - g::float8 / $3) AS ts FROM generate_series($1::int, $2::int) g
          ), s AS (
-           INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id, results, error, cursor, phase,
-                             attempt, awaiting, version, next_seq, created_at, updated_at, finished_at)
+           INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id, results, error,
+                             version, next_seq, created_at, updated_at, finished_at)
            SELECT gen_random_uuid(), 'bench-def-' || (g % ${DEFINITIONS}), 1,
                   CASE WHEN r < 0.90 THEN 'COMPLETED' WHEN r < 0.96 THEN 'COMPENSATED' WHEN r < 0.98 THEN 'RUNNING'
                        WHEN r < 0.99 THEN 'PAUSED' WHEN r < 0.995 THEN 'FAILED' ELSE 'COMPENSATING' END,
                   jsonb_build_object('orderId', g), 'order-' || g,
                   '{"reserve-inventory": {"ok": true}, "charge-payment": {"ok": true}, "create-shipment": {"ok": true}}'::jsonb,
-                  NULL, 2, 'action', 1, false, 6, 10, ts, ts + interval '40 ms', ts + interval '40 ms'
+                  NULL, 6, 10, ts, ts + interval '40 ms', ts + interval '40 ms'
              FROM x
            RETURNING id, created_at
          )

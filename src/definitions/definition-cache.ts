@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { DefinitionSpec } from './definition.model.js';
+import { planOf, type SagaPlan } from './saga-plan.js';
 import { DefinitionsRepository } from './definitions.repository.js';
 
 /** Most versions kept in memory; a version is immutable, so entries never go stale. */
@@ -12,14 +13,15 @@ export class DefinitionCache {
 
   constructor(private readonly repository: DefinitionsRepository) {}
 
-  async get(name: string, version: number): Promise<DefinitionSpec> {
+  /** The version compiled for execution (see SagaPlan). */
+  async get(name: string, version: number): Promise<SagaPlan> {
     const key = `${name}@${version}`;
     const cached = this.entries.get(key);
-    if (cached) return cached;
+    if (cached) return planOf(cached);
     const stored = await this.repository.findVersion(name, version);
     if (!stored) throw new Error(`definition ${key} is missing although a saga references it`);
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, stored.entity.spec);
-    return stored.entity.spec;
+    return planOf(stored.entity.spec);
   }
 }

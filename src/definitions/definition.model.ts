@@ -34,8 +34,17 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * The saga model's kinds of transaction (SPEC §9): a compensatable step can be
+ * undone; the pivot is the point of no return; retriable steps follow it and
+ * only go forward.
+ */
+export const STEP_KINDS = ['compensatable', 'pivot', 'retriable'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
 export interface StepSpec {
   name: string;
+  kind: StepKind;
   action: Action;
   /** null: the step needs no compensation and is skipped when unwinding. */
   compensation: Action | null;
@@ -44,12 +53,26 @@ export interface StepSpec {
   timeoutMs: number;
 }
 
+/** SPEC §8: steps that run in branches at once; the steps of one branch run in order. Groups do not nest. */
+export interface GroupSpec {
+  name: string;
+  parallel: StepSpec[][];
+}
+
+/** A top-level item of a definition: a step, or a parallel group. */
+export type TopLevelSpec = StepSpec | GroupSpec;
+
+export function isGroup(item: TopLevelSpec): item is GroupSpec {
+  return Array.isArray((item as Partial<GroupSpec>).parallel);
+}
+
+/** A definition as stored and shown: top-level steps and groups, in order. */
 export interface DefinitionSpec {
   description: string | null;
   /** Saga deadline; null means none. */
   timeoutMs: number | null;
   onStepFailure: OnStepFailure;
-  steps: StepSpec[];
+  steps: TopLevelSpec[];
 }
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
@@ -64,7 +87,10 @@ export const DEFAULT_ON_STEP_FAILURE: OnStepFailure = 'compensate';
 
 /** Limits of SPEC §1/§6 and our own bounds where the spec is silent. */
 export const LIMITS = {
+  /** Every step counts, a group's included. */
   maxSteps: 100,
+  minBranches: 2,
+  maxBranches: 10,
   nameMaxLength: 100,
   descriptionMaxLength: 2_000,
   urlMaxLength: 2_048,

@@ -1,5 +1,5 @@
 import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
-import { BACKOFFS, HTTP_METHODS, ON_STEP_FAILURE } from './definition.model.js';
+import { BACKOFFS, HTTP_METHODS, LIMITS, ON_STEP_FAILURE, STEP_KINDS } from './definition.model.js';
 
 /**
  * OpenAPI schemas of definition responses, with every default filled in
@@ -52,6 +52,9 @@ export class StepSpecSchema {
   @ApiProperty({ example: 'charge-payment' })
   name: string;
 
+  @ApiProperty({ enum: STEP_KINDS, example: 'compensatable', description: 'SPEC §9: compensatable, pivot (the point of no return) or retriable' })
+  kind: string;
+
   @ApiProperty(ACTION)
   action: HttpActionSchema | QueueActionSchema;
 
@@ -65,6 +68,22 @@ export class StepSpecSchema {
   timeoutMs: number;
 }
 
+/** SPEC §8: a parallel group, as stored: its branches' steps with every default filled in. */
+export class GroupSpecSchema {
+  @ApiProperty({ example: 'prepare-shipment' })
+  name: string;
+
+  @ApiProperty({
+    type: 'array',
+    minItems: LIMITS.minBranches,
+    maxItems: LIMITS.maxBranches,
+    items: { type: 'array', minItems: 1, items: { $ref: getSchemaPath(StepSpecSchema) } },
+    description: 'The branches, run at once; the steps of one branch run in order',
+  })
+  parallel: StepSpecSchema[][];
+}
+
+@ApiExtraModels(StepSpecSchema, GroupSpecSchema)
 export class DefinitionSchema {
   @ApiProperty({ example: 'order-fulfilment' })
   name: string;
@@ -81,8 +100,8 @@ export class DefinitionSchema {
   @ApiProperty({ enum: ON_STEP_FAILURE, example: 'compensate' })
   onStepFailure: string;
 
-  @ApiProperty({ type: [StepSpecSchema] })
-  steps: StepSpecSchema[];
+  @ApiProperty({ type: 'array', items: { oneOf: [{ $ref: getSchemaPath(StepSpecSchema) }, { $ref: getSchemaPath(GroupSpecSchema) }] }, description: 'Steps and parallel groups, in order' })
+  steps: Array<StepSpecSchema | GroupSpecSchema>;
 
   @ApiProperty({ description: 'false once the name was disabled: new triggers get 409', example: true })
   enabled: boolean;

@@ -1,5 +1,5 @@
 import type { DefinitionEntity } from './definition.entity.js';
-import type { Action, DefinitionSpec, StepSpec } from './definition.model.js';
+import { type Action, type DefinitionSpec, isGroup, type StepSpec } from './definition.model.js';
 
 /** The API shape of one definition version (entities are never serialized directly). */
 export interface DefinitionView extends DefinitionSpec {
@@ -18,7 +18,7 @@ export function toDefinitionView(entity: DefinitionEntity, enabled: boolean): De
     description,
     timeoutMs,
     onStepFailure,
-    steps: steps.map(orderStep),
+    steps: steps.map((item) => (isGroup(item) ? { name: item.name, parallel: item.parallel.map((branch) => branch.map(orderStep)) } : orderStep(item))),
     enabled,
     createdAt: entity.createdAt.toISOString(),
   };
@@ -29,6 +29,7 @@ function orderStep(step: StepSpec): StepSpec {
   const { maxAttempts, backoff, initialDelayMs, maxDelayMs } = step.retry;
   return {
     name: step.name,
+    kind: step.kind,
     action: orderAction(step.action),
     compensation: step.compensation && orderAction(step.compensation),
     retry: { maxAttempts, backoff, initialDelayMs, maxDelayMs },

@@ -6,6 +6,7 @@ import { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { secretNames } from '../outbound/secrets.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { DEFINITION_NAME_PATTERN, type DefinitionSpec } from './definition.model.js';
+import { flatSteps } from './saga-plan.js';
 import { DefinitionView, toDefinitionView } from './definition.view.js';
 import { DefinitionsRepository } from './definitions.repository.js';
 import type { CreateDefinitionDto } from './dto/create-definition.dto.js';
@@ -46,16 +47,16 @@ export class DefinitionsService {
 
   /** Definition-time checks of HTTP participants: the SSRF guard on every URL, and that referenced secrets exist. */
   private async checkParticipantUrls(spec: DefinitionSpec): Promise<void> {
-    const checks = spec.steps.flatMap((step, i) =>
+    const checks = flatSteps(spec).flatMap((step) =>
       (['action', 'compensation'] as const).map(async (phase) => {
         const action = step[phase];
         if (!action || action.type !== 'http') return [];
         const errors: FieldError[] = [];
         const refused = await this.outbound.checkUrlResolving(action.url);
-        if (refused) errors.push(fieldError(['steps', i, phase, 'url'], refused));
+        if (refused) errors.push(fieldError([...step.path, phase, 'url'], refused));
         for (const name of secretNames(action.headers)) {
           if (this.config.secrets[name] === undefined) {
-            errors.push(fieldError(['steps', i, phase, 'headers'], `refers to the secret ${name}, which is not configured (set SAGA_SECRET_${name})`));
+            errors.push(fieldError([...step.path, phase, 'headers'], `refers to the secret ${name}, which is not configured (set SAGA_SECRET_${name})`));
           }
         }
         return errors;

@@ -7,10 +7,14 @@ import {
   DEFAULT_STEP_TIMEOUT_MS,
   DefinitionSpec,
   RetryPolicy,
+  StepKind,
+  StepSpec,
+  TopLevelSpec,
 } from './definition.model.js';
 import type { ActionDto, HttpActionDto, QueueActionDto } from './dto/action.dto.js';
 import type { CreateDefinitionDto } from './dto/create-definition.dto.js';
 import type { RetryPolicyDto } from './dto/retry-policy.dto.js';
+import type { StepDto } from './dto/step.dto.js';
 
 /** Applies every default explicitly; the result is what is stored and shown. */
 export function normalizeDefinition(dto: CreateDefinitionDto): DefinitionSpec {
@@ -18,13 +22,19 @@ export function normalizeDefinition(dto: CreateDefinitionDto): DefinitionSpec {
     description: dto.description ?? null,
     timeoutMs: dto.timeoutMs ?? null,
     onStepFailure: dto.onStepFailure ?? DEFAULT_ON_STEP_FAILURE,
-    steps: dto.steps.map((step) => ({
-      name: step.name,
-      action: normalizeAction(step.action),
-      compensation: step.compensation ? normalizeAction(step.compensation) : null,
-      retry: normalizeRetry(step.retry),
-      timeoutMs: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-    })),
+    steps: dto.steps.map((item): TopLevelSpec => (item.parallel ? { name: item.name, parallel: item.parallel.map((branch) => branch.map(normalizeStep)) } : normalizeStep(item))),
+  };
+}
+
+function normalizeStep(step: StepDto): StepSpec {
+  const kind = step.kind ?? 'compensatable';
+  return {
+    name: step.name,
+    kind,
+    action: normalizeAction(step.action!),
+    compensation: step.compensation ? normalizeAction(step.compensation) : null,
+    retry: normalizeRetry(step.retry, kind),
+    timeoutMs: step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
   };
 }
 
@@ -39,10 +49,11 @@ function normalizeAction(dto: ActionDto): Action {
   return { type: 'http', method: h.method ?? DEFAULT_HTTP_METHOD, url: h.url, headers };
 }
 
-function normalizeRetry(dto: RetryPolicyDto | undefined): RetryPolicy {
+function normalizeRetry(dto: RetryPolicyDto | undefined, kind: StepKind): RetryPolicy {
   const initialDelayMs = dto?.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs;
   return {
-    maxAttempts: dto?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+    // A retriable step only goes forward: unlimited attempts (0) unless it says otherwise.
+    maxAttempts: dto?.maxAttempts ?? (kind === 'retriable' ? 0 : DEFAULT_RETRY.maxAttempts),
     backoff: dto?.backoff ?? DEFAULT_RETRY.backoff,
     initialDelayMs,
     // An omitted cap never undercuts an explicit initial delay.

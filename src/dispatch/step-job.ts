@@ -1,5 +1,5 @@
 import type { DispatchCommand } from '../engine/saga-state.js';
-import type { DefinitionSpec } from '../definitions/definition.model.js';
+import type { SagaPlan } from '../definitions/saga-plan.js';
 import { Phase } from '../engine/statuses.js';
 
 /** The internal queue every step attempt goes through (HTTP calls run there; queue steps are forwarded). */
@@ -42,7 +42,7 @@ export function stepJobId(d: StepJobData): string {
  * backoff) plus the step's timeout, stored by the transaction that
  * dispatches it.
  */
-export function stepJob(sagaId: string, run: number, command: DispatchCommand, definition?: DefinitionSpec, now?: Date): StepJob {
+export function stepJob(sagaId: string, run: number, command: DispatchCommand, definition?: SagaPlan, now?: Date): StepJob {
   const data: StepJobData = { sagaId, run, step: command.step, phase: command.phase, attempt: command.attempt };
   const step = definition?.steps[command.step];
   const action = command.phase === Phase.ACTION ? step?.action : step?.compensation;

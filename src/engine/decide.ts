@@ -1,4 +1,4 @@
-import type { DefinitionSpec, StepSpec } from '../definitions/definition.model.js';
+import type { PlannedStep, SagaPlan } from '../definitions/saga-plan.js';
 import { retryDelayMs } from './backoff.js';
 import type {
   AttemptFailure,
@@ -11,15 +11,23 @@ import type {
   SagaPatch,
   SagaSnapshot,
   StepPatch,
+  StepState,
 } from './saga-state.js';
 import { CompensationStatus, EventType, Phase, SagaErrorCode, SagaStatus, StepStatus } from './statuses.js';
 
 export interface DecideContext {
-  definition: DefinitionSpec;
+  definition: SagaPlan;
   saga: SagaSnapshot;
   now: Date;
   /** In [0, 1): retry jitter. */
   random: () => number;
+}
+
+/** An attempt as the engine addresses it: a step (flat index), a phase and the attempt's number. */
+export interface AttemptAddress {
+  step: number;
+  phase: Phase;
+  attempt: number;
 }
 
 /**
@@ -27,22 +35,29 @@ export interface DecideContext {
  * one input, returns what changes, what is recorded and what is dispatched.
  * Pure: no I/O, no clock, no randomness of its own. The caller persists the
  * decision in one guarded transaction and then dispatches its commands.
+ *
+ * A saga has a set of outstanding attempts (at most one per step: the
+ * branches of a parallel group run at once, SPEC §8). Every decision applies
+ * its input to the steps, then `advance` works out from the resulting state
+ * what may start next: the next steps forward, the next compensations
+ * backward (each branch in reverse, a group before the steps before it), or
+ * the saga's end.
  */
 export function decide(ctx: DecideContext, input: EngineInput): Decision {
   switch (input.type) {
     case 'start':
-      return start(ctx);
+      return start(ctx, input);
     case 'attempt-succeeded':
     case 'attempt-failed': {
       const stale = staleReason(ctx.saga, input);
       if (stale) return { outcome: 'stale', reason: stale };
       return input.phase === Phase.ACTION
         ? input.type === 'attempt-succeeded'
-          ? actionSucceeded(ctx, input.output)
-          : actionFailed(ctx, input.failure)
+          ? actionSucceeded(ctx, input.step, input.output)
+          : actionFailed(ctx, input.step, input.failure)
         : input.type === 'attempt-succeeded'
-          ? compensationSucceeded(ctx)
-          : compensationFailed(ctx, input.failure);
+          ? compensationSucceeded(ctx, input.step)
+          : compensationFailed(ctx, input.step, input.failure);
     }
     case 'cancel':
       return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled, { by: input.by ?? null, reason: input.reason ?? null });
@@ -53,7 +68,25 @@ export function decide(ctx: DecideContext, input: EngineInput): Decision {
   }
 }
 
-/** Accumulates one decision's changes. */
+/**
+ * Whether `address` is the step's outstanding attempt in the saga as stored:
+ * the one rule every reader of attempts uses (workers, SQL guards mirror it).
+ */
+export function isOutstanding(saga: Pick<SagaSnapshot, 'steps'>, address: AttemptAddress): boolean {
+  const step = saga.steps[address.step];
+  return step !== undefined && step.awaiting === address.phase && attemptNumber(step, address.phase) === address.attempt;
+}
+
+/** The addresses of a saga's outstanding attempts, in step order. */
+export function outstandingAttempts(saga: Pick<SagaSnapshot, 'steps'>): AttemptAddress[] {
+  return saga.steps.flatMap((step, index) => (step.awaiting ? [{ step: index, phase: step.awaiting, attempt: attemptNumber(step, step.awaiting) }] : []));
+}
+
+function attemptNumber(step: Pick<StepState, 'attempts' | 'compensationAttempts'>, phase: Phase): number {
+  return phase === Phase.ACTION ? step.attempts : step.compensationAttempts;
+}
+
+/** Accumulates one decision's changes, and reads the saga as they leave it. */
 class Builder {
   readonly saga: SagaPatch = {};
   readonly steps = new Map<number, StepPatch>();
@@ -63,6 +96,38 @@ class Builder {
 
   constructor(readonly ctx: DecideContext) {}
 
+  get plan(): SagaPlan {
+    return this.ctx.definition;
+  }
+
+  spec(index: number): PlannedStep {
+    return this.ctx.definition.steps[index];
+  }
+
+  /** The step as this decision leaves it so far. */
+  state(index: number): StepState {
+    const base = this.ctx.saga.steps[index];
+    const patch = this.steps.get(index);
+    if (!patch) return base;
+    const out = { ...base };
+    for (const key of Object.keys(out) as Array<keyof StepState>) {
+      if (patch[key] !== undefined) (out as Record<string, unknown>)[key] = patch[key];
+    }
+    return out;
+  }
+
+  status(): SagaStatus {
+    return this.saga.status ?? this.ctx.saga.status;
+  }
+
+  stopRequested(): SagaError | null {
+    return this.saga.stopRequested !== undefined ? this.saga.stopRequested : this.ctx.saga.stopRequested;
+  }
+
+  error(): SagaError | null {
+    return this.saga.error !== undefined ? this.saga.error : this.ctx.saga.error;
+  }
+
   step(index: number, patch: StepPatch): void {
     this.steps.set(index, { ...this.steps.get(index), ...patch });
   }
@@ -71,13 +136,29 @@ class Builder {
     this.events.push({ type, ...fields });
   }
 
-  /** Makes (step, phase, attempt) the outstanding attempt and dispatches it. */
+  /** An event of one step's attempt; a group's steps carry `group` and `branch` in `data` (SPEC §8). */
+  stepEvent(type: EventType, index: number, phase: Phase, attempt: number | undefined, data?: Record<string, unknown>): void {
+    const spec = this.spec(index);
+    const where = spec.group === null ? {} : { group: spec.group, branch: spec.branch };
+    const merged = { ...where, ...data };
+    this.event(type, { step: spec.name, phase, ...(attempt !== undefined ? { attempt } : {}), ...(Object.keys(merged).length > 0 ? { data: merged } : {}) });
+  }
+
+  /** Makes (step, phase, attempt) an outstanding attempt and dispatches it; a first attempt opens a fresh budget. */
   dispatch(index: number, phase: Phase, attempt: number, delayMs: number): void {
     const notBefore = delayMs > 0 ? new Date(this.ctx.now.getTime() + delayMs) : null;
-    // A first attempt opens a fresh budget; a retry keeps the one in force.
-    const attemptBase = attempt === 1 ? 0 : (this.saga.attemptBase ?? this.ctx.saga.attemptBase);
-    Object.assign(this.saga, { cursor: index, phase, attempt, attemptBase, awaiting: true });
+    this.step(index, { awaiting: phase, ...(attempt === 1 ? { attemptBase: 0 } : {}) });
     this.commands.push({ type: 'dispatch', step: index, phase, attempt, notBefore });
+  }
+
+  /** Whether any attempt of the saga is outstanding, as this decision leaves it. */
+  anyOutstanding(): boolean {
+    return this.ctx.saga.steps.some((_, i) => this.state(i).awaiting !== null);
+  }
+
+  /** Past the point of no return (SPEC §9): the pivot (or, without one, the first retriable step) succeeded. */
+  pastPivot(): boolean {
+    return this.plan.pivot !== null && this.state(this.plan.pivot).status === StepStatus.SUCCEEDED;
   }
 
   done(): Decision {
@@ -85,260 +166,380 @@ class Builder {
   }
 }
 
-function spec(ctx: DecideContext, index: number): StepSpec {
-  return ctx.definition.steps[index];
-}
-
-function start(ctx: DecideContext): Decision {
+function start(ctx: DecideContext, input: Extract<EngineInput, { type: 'start' }>): Decision {
   const b = new Builder(ctx);
   b.saga.status = SagaStatus.RUNNING;
-  startStep(b, 0);
+  b.saga.deadlineAt = deadlineFrom(ctx);
+  b.event(EventType.SagaStarted, { data: { definition: input.definition, version: input.version, correlationId: input.correlationId } });
+  advance(b);
   return b.done();
+}
+
+/** The saga deadline counted from now (a start or a replay), or null when the definition has none. */
+function deadlineFrom(ctx: DecideContext): Date | null {
+  return ctx.definition.timeoutMs ? new Date(ctx.now.getTime() + ctx.definition.timeoutMs) : null;
 }
 
 function startStep(b: Builder, index: number): void {
-  b.step(index, { status: StepStatus.RUNNING, attempts: 1, startedAt: b.ctx.now });
-  b.event(EventType.StepStarted, { step: spec(b.ctx, index).name, phase: Phase.ACTION, attempt: 1 });
-  b.dispatch(index, Phase.ACTION, 1, 0);
+  const attempt = b.state(index).attempts + 1;
+  b.step(index, { status: StepStatus.RUNNING, attempts: attempt, startedAt: b.ctx.now });
+  b.stepEvent(EventType.StepStarted, index, Phase.ACTION, attempt);
+  b.dispatch(index, Phase.ACTION, attempt, 0);
 }
 
-function staleReason(saga: SagaSnapshot, input: { step: number; phase: Phase; attempt: number }): string | null {
-  if (!saga.awaiting) return `no attempt is outstanding (saga ${saga.status})`;
-  if (input.step !== saga.cursor || input.phase !== saga.phase || input.attempt !== saga.attempt) {
-    return `outstanding attempt is step ${saga.cursor} ${saga.phase} #${saga.attempt}, not step ${input.step} ${input.phase} #${input.attempt}`;
-  }
-  return null;
+function staleReason(saga: SagaSnapshot, input: AttemptAddress): string | null {
+  if (isOutstanding(saga, input)) return null;
+  const outstanding = outstandingAttempts(saga);
+  if (outstanding.length === 0) return `no attempt is outstanding (saga ${saga.status})`;
+  return `step ${input.step} ${input.phase} #${input.attempt} is not outstanding (outstanding: ${outstanding.map((a) => `step ${a.step} ${a.phase} #${a.attempt}`).join(', ')})`;
 }
 
-function actionSucceeded(ctx: DecideContext, output: unknown): Decision {
+function actionSucceeded(ctx: DecideContext, i: number, output: unknown): Decision {
   const b = new Builder(ctx);
-  const i = ctx.saga.cursor;
-  const name = spec(ctx, i).name;
-  b.step(i, { status: StepStatus.SUCCEEDED, finishedAt: ctx.now, output: output ?? null, error: null, lastAttemptTimedOut: false });
-  b.results[name] = output ?? null;
-  b.event(EventType.StepSucceeded, { step: name, phase: Phase.ACTION, attempt: ctx.saga.attempt });
-  b.saga.awaiting = false;
-  if (ctx.saga.stopRequested) {
-    // Stopped while this attempt ran: it succeeded, so it is undone first.
-    beginCompensation(b, i, ctx.saga.stopRequested, { [i]: StepStatus.SUCCEEDED });
-  } else if (i + 1 < ctx.definition.steps.length) {
-    startStep(b, i + 1);
-  } else {
-    b.saga.status = SagaStatus.COMPLETED;
-    b.saga.finishedAt = ctx.now;
-    b.event(EventType.SagaCompleted);
-  }
+  const attempt = ctx.saga.steps[i].attempts;
+  b.step(i, { status: StepStatus.SUCCEEDED, awaiting: null, finishedAt: ctx.now, output: output ?? null, error: null, lastAttemptTimedOut: false });
+  b.results[b.spec(i).name] = output ?? null;
+  b.stepEvent(EventType.StepSucceeded, i, Phase.ACTION, attempt);
+  // Past the point of no return the saga deadline no longer applies (SPEC §9).
+  if (i === ctx.definition.pivot && ctx.definition.timeoutMs) b.saga.deadlineAt = null;
+  advance(b);
   return b.done();
 }
 
-function actionFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
+function actionFailed(ctx: DecideContext, i: number, failure: AttemptFailure): Decision {
   const b = new Builder(ctx);
-  const i = ctx.saga.cursor;
-  const step = spec(ctx, i);
-  const attempt = ctx.saga.attempt;
+  const step = b.spec(i);
+  const state = ctx.saga.steps[i];
+  const attempt = state.attempts;
   const error = failureError(failure, attempt);
-  b.event(EventType.StepFailed, { step: step.name, phase: Phase.ACTION, attempt, data: { error } });
-  b.step(i, { lastAttemptTimedOut: failure.timedOut, error });
-  b.saga.awaiting = false;
+  b.stepEvent(EventType.StepFailed, i, Phase.ACTION, attempt, { error });
+  // An attempt that was not made leaves what is known of the ones before it (a timed-out one stays unknown).
+  b.step(i, { awaiting: null, error, lastAttemptTimedOut: failure.skipped ? state.lastAttemptTimedOut : failure.timedOut });
 
-  if (ctx.saga.stopRequested) {
-    b.step(i, { status: StepStatus.FAILED, finishedAt: ctx.now });
-    beginCompensation(b, i, ctx.saga.stopRequested, { [i]: StepStatus.FAILED }, { [i]: failure.timedOut });
-    return b.done();
-  }
-  if (failure.retryable && budgetLeft(ctx, step)) {
+  if (b.stopRequested() === null && failure.retryable && budgetLeft(step.retry.maxAttempts, state)) {
     scheduleRetry(b, i, Phase.ACTION, attempt);
     return b.done();
   }
   b.step(i, { status: StepStatus.FAILED, finishedAt: ctx.now });
-  const cause: SagaError = {
-    code: SagaErrorCode.STEP_FAILED,
-    step: step.name,
-    message: `Step "${step.name}" failed after ${attemptsText(ctx)}: ${failure.message}`,
-  };
-  if (ctx.definition.onStepFailure === 'pause') {
-    b.saga.status = SagaStatus.PAUSED;
-    b.saga.error = cause;
-    b.event(EventType.SagaPaused, { step: step.name, data: { error: cause } });
-  } else {
-    beginCompensation(b, i, cause, { [i]: StepStatus.FAILED }, { [i]: failure.timedOut });
-  }
+  if (b.stopRequested() === null) failedForGood(b, i, failure);
+  advance(b);
   return b.done();
+}
+
+/**
+ * A step failed for good while the saga ran forward: no new attempt starts
+ * (SPEC §8), and once the attempts in flight are settled the saga pauses or
+ * compensates, as its kind and the definition say (SPEC §9).
+ */
+function failedForGood(b: Builder, i: number, failure: AttemptFailure): void {
+  const step = b.spec(i);
+  const attempts = attemptsText(b.state(i));
+  if (b.pastPivot()) {
+    const cause: SagaError = {
+      code: SagaErrorCode.RETRIABLE_STEP_FAILED,
+      step: step.name,
+      message: `Retriable step "${step.name}" failed for good after ${attempts}: ${failure.message}. Past the pivot the saga only goes forward: replay retries it.`,
+    };
+    drain(b, cause, SagaStatus.RUNNING);
+    return;
+  }
+  if (i === b.plan.pivot && b.state(i).lastAttemptTimedOut) {
+    drain(b, pivotUnknown(b, i), SagaStatus.RUNNING);
+    return;
+  }
+  const cause: SagaError = { code: SagaErrorCode.STEP_FAILED, step: step.name, message: `Step "${step.name}" failed after ${attempts}: ${failure.message}` };
+  drain(b, cause, b.plan.onStepFailure === 'pause' ? SagaStatus.RUNNING : SagaStatus.COMPENSATING);
+}
+
+function pivotUnknown(b: Builder, i: number, cause?: SagaError | null): SagaError {
+  const name = b.spec(i).name;
+  return {
+    code: SagaErrorCode.PIVOT_OUTCOME_UNKNOWN,
+    step: name,
+    message: `The final attempt of the pivot "${name}" timed out: its outcome is unknown and cannot be undone. Replay retries it (same idempotency key); cancel compensates the steps before it.`,
+    ...(cause ? { cause } : {}),
+  };
+}
+
+/**
+ * Stops new attempts for `reason`: COMPENSATING compensates, RUNNING pauses,
+ * once no attempt is outstanding (`advance` does it then).
+ */
+function drain(b: Builder, reason: SagaError, status: SagaStatus): void {
+  b.saga.status = status;
+  b.saga.stopRequested = reason;
+  b.saga.error = reason;
 }
 
 /** Dispatches the next attempt after the step's backoff; the attempt counter of the phase moves on. */
 function scheduleRetry(b: Builder, index: number, phase: Phase, failedAttempt: number): void {
-  const step = spec(b.ctx, index);
-  const delayMs = retryDelayMs(step.retry, failedAttempt - b.ctx.saga.attemptBase, b.ctx.random);
+  const step = b.spec(index);
+  const delayMs = retryDelayMs(step.retry, failedAttempt - b.state(index).attemptBase, b.ctx.random);
   b.step(index, phase === Phase.ACTION ? { attempts: failedAttempt + 1 } : { compensationAttempts: failedAttempt + 1 });
-  b.event(EventType.StepRetryScheduled, { step: step.name, phase, attempt: failedAttempt + 1, data: { delayMs } });
+  b.stepEvent(EventType.StepRetryScheduled, index, phase, failedAttempt + 1, { delayMs });
   b.dispatch(index, phase, failedAttempt + 1, delayMs);
 }
 
-function compensationSucceeded(ctx: DecideContext): Decision {
+function compensationSucceeded(ctx: DecideContext, j: number): Decision {
   const b = new Builder(ctx);
-  const j = ctx.saga.cursor;
-  b.step(j, { status: StepStatus.COMPENSATED, compensationStatus: CompensationStatus.SUCCEEDED, compensationFinishedAt: ctx.now, compensationError: null });
-  b.event(EventType.CompensationSucceeded, { step: spec(ctx, j).name, phase: Phase.COMPENSATION, attempt: ctx.saga.attempt });
-  b.saga.awaiting = false;
-  compensateNext(b, j - 1, ctx.saga.error);
+  b.step(j, { status: StepStatus.COMPENSATED, awaiting: null, compensationStatus: CompensationStatus.SUCCEEDED, compensationFinishedAt: ctx.now, compensationError: null });
+  b.stepEvent(EventType.CompensationSucceeded, j, Phase.COMPENSATION, ctx.saga.steps[j].compensationAttempts);
+  advance(b);
   return b.done();
 }
 
-function compensationFailed(ctx: DecideContext, failure: AttemptFailure): Decision {
+function compensationFailed(ctx: DecideContext, j: number, failure: AttemptFailure): Decision {
   const b = new Builder(ctx);
-  const j = ctx.saga.cursor;
-  const step = spec(ctx, j);
-  const attempt = ctx.saga.attempt;
+  const step = b.spec(j);
+  const state = ctx.saga.steps[j];
+  const attempt = state.compensationAttempts;
   const error = failureError(failure, attempt);
-  b.event(EventType.CompensationFailed, { step: step.name, phase: Phase.COMPENSATION, attempt, data: { error } });
-  b.step(j, { compensationError: error });
-  b.saga.awaiting = false;
-  if (failure.retryable && budgetLeft(ctx, step)) {
+  b.stepEvent(EventType.CompensationFailed, j, Phase.COMPENSATION, attempt, { error });
+  b.step(j, { awaiting: null, compensationError: error });
+  if (failure.retryable && budgetLeft(step.retry.maxAttempts, { ...state, attempts: attempt })) {
     scheduleRetry(b, j, Phase.COMPENSATION, attempt);
     return b.done();
   }
   b.step(j, { status: StepStatus.COMPENSATION_FAILED, compensationStatus: CompensationStatus.FAILED, compensationFinishedAt: ctx.now });
-  const sagaError: SagaError = {
-    code: SagaErrorCode.COMPENSATION_FAILED,
-    step: step.name,
-    message: `Compensation of step "${step.name}" failed after ${attemptsText(ctx)}: ${failure.message}`,
-    ...(ctx.saga.error ? { cause: ctx.saga.error } : {}),
-  };
-  b.saga.status = SagaStatus.FAILED;
-  b.saga.error = sagaError;
-  b.event(EventType.SagaFailed, { step: step.name, data: { error: sagaError } });
+  // The first compensation to fail for good names the saga's failure; the others' branches go on (SPEC §8).
+  const current = b.error();
+  if (current?.code !== SagaErrorCode.COMPENSATION_FAILED) {
+    b.saga.error = {
+      code: SagaErrorCode.COMPENSATION_FAILED,
+      step: step.name,
+      message: `Compensation of step "${step.name}" failed after ${attemptsText({ attempts: attempt, attemptBase: state.attemptBase })}: ${failure.message}`,
+      ...(current ? { cause: current } : {}),
+    };
+  }
+  advance(b);
   return b.done();
 }
 
-/** Cancel and deadline: compensate now, or once the outstanding forward attempt has ended. */
+/**
+ * Cancel and deadline (SPEC §2, §8, §9): no new attempt starts; the saga
+ * compensates once the attempts in flight are settled (their outcomes say
+ * what to undo). Past the pivot, cancel is refused and the deadline no
+ * longer applies.
+ */
 function stop(ctx: DecideContext, reason: SagaError, eventType: EventType, extra: Record<string, unknown> = {}): Decision {
   const { saga } = ctx;
   const b = new Builder(ctx);
-  if (saga.status === SagaStatus.RUNNING && saga.awaiting) {
-    // The attempt may be running at the participant: compensating now could
-    // undo a step before its action lands. Its outcome decides what to undo.
-    b.saga.status = SagaStatus.COMPENSATING;
-    b.saga.stopRequested = reason;
-    b.saga.error = reason;
-    b.event(eventType, { data: { error: reason, ...extra, waitingFor: spec(ctx, saga.cursor).name } });
+  const isDeadline = eventType === EventType.SagaTimedOut;
+  const stoppable = saga.status === SagaStatus.PAUSED || saga.status === SagaStatus.RUNNING;
+  if (!stoppable) {
+    if (isDeadline) return { outcome: 'stale', reason: `deadline ignored: saga is ${saga.status}` };
+    return { outcome: 'rejected', reason: `a ${saga.status} saga cannot be cancelled` };
+  }
+  if (b.pastPivot()) {
+    if (isDeadline) return { outcome: 'stale', reason: 'deadline ignored: the saga is past its pivot' };
+    return { outcome: 'rejected', code: 'PAST_PIVOT', reason: `the saga is past its pivot ("${b.spec(ctx.definition.pivot!).name}" succeeded) and only goes forward` };
+  }
+  const waitingFor = outstandingAttempts(saga).map((a) => b.spec(a.step).name);
+  b.event(eventType, { data: { error: reason, ...extra, ...(waitingFor.length > 0 ? { waitingFor: waitingFor.length === 1 ? waitingFor[0] : waitingFor } : {}) } });
+  if (waitingFor.length > 0) {
+    // The attempts may be running at the participants: compensating now could
+    // undo a step before its action lands. Their outcomes decide what to undo.
+    drain(b, reason, SagaStatus.COMPENSATING);
     return b.done();
   }
-  if (saga.status === SagaStatus.PAUSED) {
-    b.event(eventType, { data: { error: reason, ...extra } });
-    const failed = saga.steps[saga.cursor];
-    beginCompensation(b, saga.cursor, reason, {}, { [saga.cursor]: failed.lastAttemptTimedOut });
-    return b.done();
-  }
-  if (eventType === EventType.SagaTimedOut) return { outcome: 'stale', reason: `deadline ignored: saga is ${saga.status}` };
-  return { outcome: 'rejected', reason: `a ${saga.status} saga cannot be cancelled` };
+  // A PAUSED saga: nothing is in flight (a pivot of unknown outcome stays as it is: it has no compensation).
+  Object.assign(b.saga, { status: SagaStatus.COMPENSATING, error: reason, stopRequested: null });
+  b.event(EventType.SagaCompensating, { data: { error: reason } });
+  compensate(b);
+  return b.done();
 }
 
 /**
- * Starts compensating from `fromIndex` downwards. `statusNow` and
- * `timedOutNow` override the snapshot for steps this decision just changed.
+ * Moves the saga on from the state this decision leaves: while stopping,
+ * waits for the outstanding attempts, then pauses or starts compensating;
+ * running, starts what may start; compensating, compensates what may be.
  */
-function beginCompensation(
-  b: Builder,
-  fromIndex: number,
-  reason: SagaError,
-  statusNow: Record<number, StepStatus> = {},
-  timedOutNow: Record<number, boolean> = {},
-): void {
-  b.saga.status = SagaStatus.COMPENSATING;
-  b.saga.error = reason;
-  b.saga.stopRequested = null;
-  b.event(EventType.SagaCompensating, { data: { error: reason } });
-  compensateNext(b, fromIndex, reason, statusNow, timedOutNow);
-}
-
-/** Dispatches the compensation of the nearest step at or below `fromIndex` that needs one; else COMPENSATED. */
-function compensateNext(
-  b: Builder,
-  fromIndex: number,
-  reason: SagaError | null,
-  statusNow: Record<number, StepStatus> = {},
-  timedOutNow: Record<number, boolean> = {},
-): void {
-  const { ctx } = b;
-  for (let j = fromIndex; j >= 0; j--) {
-    const state = ctx.saga.steps[j];
-    const status = statusNow[j] ?? state.status;
-    const timedOut = timedOutNow[j] ?? state.lastAttemptTimedOut;
-    const needs = status === StepStatus.SUCCEEDED || (status === StepStatus.FAILED && timedOut);
-    if (!needs || !spec(ctx, j).compensation) continue;
-    b.step(j, {
-      status: StepStatus.COMPENSATING,
-      compensationStatus: CompensationStatus.RUNNING,
-      compensationAttempts: 1,
-      compensationStartedAt: ctx.now,
-    });
-    b.event(EventType.CompensationStarted, { step: spec(ctx, j).name, phase: Phase.COMPENSATION, attempt: 1 });
-    b.dispatch(j, Phase.COMPENSATION, 1, 0);
+function advance(b: Builder): void {
+  const stopping = b.stopRequested();
+  if (stopping) {
+    if (b.anyOutstanding()) return;
+    b.saga.stopRequested = null;
+    if (b.status() === SagaStatus.RUNNING) {
+      pause(b, stopping);
+      return;
+    }
+    // A stop that waited for the point of no return, which then succeeded: the saga goes on (SPEC §9).
+    if (b.pastPivot()) {
+      b.saga.status = SagaStatus.RUNNING;
+      b.saga.error = null;
+      b.event(EventType.SagaStopOverruled, { data: { error: stopping, step: b.spec(b.plan.pivot!).name, message: 'The pivot succeeded while the stop waited for it; past the pivot the saga only goes forward.' } });
+      forward(b);
+      return;
+    }
+    // A cancel or deadline that waited for the point of no return, whose outcome is unknown: it cannot be undone.
+    const pivot = b.plan.pivot;
+    if (pivot !== null && b.state(pivot).status === StepStatus.FAILED && b.state(pivot).lastAttemptTimedOut) {
+      pause(b, pivotUnknown(b, pivot, stopping));
+      return;
+    }
+    b.event(EventType.SagaCompensating, { data: { error: stopping } });
+    compensate(b);
     return;
   }
-  b.saga.status = SagaStatus.COMPENSATED;
-  b.saga.finishedAt = ctx.now;
-  b.saga.awaiting = false;
-  b.event(EventType.SagaCompensated, { data: { error: reason } });
+  if (b.status() === SagaStatus.RUNNING) forward(b);
+  else if (b.status() === SagaStatus.COMPENSATING) compensate(b);
 }
 
-/** The outstanding attempt failed: may another be made within the budget (counted since the last replay)? */
-function budgetLeft(ctx: DecideContext, step: StepSpec): boolean {
-  return ctx.saga.attempt - ctx.saga.attemptBase < step.retry.maxAttempts;
-}
-
-function attemptsText(ctx: DecideContext): string {
-  const n = ctx.saga.attempt - ctx.saga.attemptBase;
-  return `${n} attempt${n === 1 ? '' : 's'}${ctx.saga.attemptBase > 0 ? ' since the last replay' : ''}`;
+function pause(b: Builder, reason: SagaError): void {
+  b.saga.status = SagaStatus.PAUSED;
+  b.saga.error = reason;
+  b.event(EventType.SagaPaused, { ...(reason.step ? { step: reason.step } : {}), data: { error: reason } });
 }
 
 /**
- * SPEC §5. PAUSED: the failed step runs again with a fresh attempt budget.
- * FAILED: the failed compensation runs again with a fresh budget, and
- * compensation goes on in reverse order. COMPENSATED: a new run from the
- * first step (new idempotency keys, since they contain the run). Attempt
- * numbers keep counting within a run, so a late result of an attempt made
- * before the replay is recognised as stale. A replay restarts the saga's
- * deadline clock.
+ * Forward (SPEC §2, §8): the first stage not yet succeeded runs; in a group,
+ * each branch runs its first step not yet succeeded. When every stage
+ * succeeded, the saga is COMPLETED.
+ */
+function forward(b: Builder): void {
+  for (const stage of b.plan.stages) {
+    let done = true;
+    for (const branch of stage.branches) {
+      const next = branch.find((k) => b.state(k).status !== StepStatus.SUCCEEDED);
+      if (next === undefined) continue;
+      done = false;
+      if (b.state(next).status === StepStatus.PENDING) startStep(b, next);
+    }
+    if (!done) return;
+  }
+  b.saga.status = SagaStatus.COMPLETED;
+  b.saga.finishedAt = b.ctx.now;
+  b.event(EventType.SagaCompleted);
+}
+
+/** A step that succeeded, or whose final attempt timed out (unknown outcome), and has a compensation not yet run. */
+function needsCompensation(b: Builder, index: number): boolean {
+  const state = b.state(index);
+  const undoable = state.status === StepStatus.SUCCEEDED || (state.status === StepStatus.FAILED && state.lastAttemptTimedOut);
+  return undoable && b.spec(index).compensation !== null;
+}
+
+/**
+ * Backward (SPEC §2, §8): stages in reverse; within a stage each branch
+ * compensates its steps in reverse, the branches at once. A stage's
+ * compensation must be complete before the one before it starts. A
+ * compensation failed for good holds its branch and the stages before; the
+ * saga is FAILED once nothing else can move, COMPENSATED when all is undone.
+ */
+function compensate(b: Builder): void {
+  for (let s = b.plan.stages.length - 1; s >= 0; s--) {
+    let busy = false;
+    let stuck = false;
+    for (const branch of b.plan.stages[s].branches) {
+      for (let k = branch.length - 1; k >= 0; k--) {
+        const index = branch[k];
+        const state = b.state(index);
+        if (state.awaiting !== null) {
+          busy = true;
+          break;
+        }
+        if (state.status === StepStatus.COMPENSATION_FAILED) {
+          stuck = true;
+          break;
+        }
+        if (needsCompensation(b, index)) {
+          startCompensation(b, index);
+          busy = true;
+          break;
+        }
+      }
+    }
+    if (busy) return;
+    if (stuck) {
+      const error = b.error();
+      b.saga.status = SagaStatus.FAILED;
+      b.event(EventType.SagaFailed, { ...(error?.step ? { step: error.step } : {}), data: { error } });
+      return;
+    }
+  }
+  b.saga.status = SagaStatus.COMPENSATED;
+  b.saga.finishedAt = b.ctx.now;
+  b.event(EventType.SagaCompensated, { data: { error: b.error() } });
+}
+
+function startCompensation(b: Builder, index: number): void {
+  const attempt = b.state(index).compensationAttempts + 1;
+  b.step(index, {
+    status: StepStatus.COMPENSATING,
+    compensationStatus: CompensationStatus.RUNNING,
+    compensationAttempts: attempt,
+    compensationStartedAt: b.ctx.now,
+    compensationFinishedAt: null,
+    compensationError: null,
+  });
+  b.stepEvent(EventType.CompensationStarted, index, Phase.COMPENSATION, attempt);
+  b.dispatch(index, Phase.COMPENSATION, attempt, 0);
+}
+
+/** The outstanding attempt failed: may another be made within the budget (counted since the last replay; 0 is unlimited)? */
+function budgetLeft(maxAttempts: number, state: Pick<StepState, 'attempts' | 'attemptBase'>): boolean {
+  return maxAttempts === 0 || state.attempts - state.attemptBase < maxAttempts;
+}
+
+function attemptsText(state: Pick<StepState, 'attempts' | 'attemptBase'>): string {
+  const n = state.attempts - state.attemptBase;
+  return `${n} attempt${n === 1 ? '' : 's'}${state.attemptBase > 0 ? ' since the last replay' : ''}`;
+}
+
+/**
+ * SPEC §5, §8, §9. PAUSED: every step that failed for good runs again with a
+ * fresh attempt budget, and the other branches resume where they stopped.
+ * FAILED: every failed compensation runs again with a fresh budget, and
+ * compensation goes on. COMPENSATED: a new run from the first step (new
+ * idempotency keys, since they contain the run). Attempt numbers keep
+ * counting within a run, so a late result of an attempt made before the
+ * replay is recognised as stale. A replay restarts the saga's deadline
+ * clock, unless the saga is past its pivot.
  */
 function replay(ctx: DecideContext, input: ReplayInput): Decision {
-  const { saga, definition, now } = ctx;
+  const { saga, definition } = ctx;
   const from = saga.status;
   if (input.input !== undefined && from !== SagaStatus.COMPENSATED) {
     return { outcome: 'rejected', reason: `a new input can only be given to a COMPENSATED saga (it starts a new run); this one is ${from}` };
   }
   const b = new Builder(ctx);
-  const deadlineAt = definition.timeoutMs ? new Date(now.getTime() + definition.timeoutMs) : null;
   const replayed = (run: number, extra: Record<string, unknown> = {}) =>
     b.event(EventType.SagaReplayed, { data: { fromStatus: from, run, reason: input.reason ?? null, by: input.by ?? null, ...extra } });
+  const indexes = definition.steps.map((s) => s.index);
 
   switch (from) {
     case SagaStatus.PAUSED: {
-      const i = saga.cursor;
-      const next = saga.steps[i].attempts + 1;
-      replayed(saga.run, { step: spec(ctx, i).name });
-      Object.assign(b.saga, { status: SagaStatus.RUNNING, error: null, attemptBase: next - 1, deadlineAt });
-      b.step(i, { status: StepStatus.RUNNING, attempts: next, finishedAt: null, error: null, lastAttemptTimedOut: false });
-      b.event(EventType.StepStarted, { step: spec(ctx, i).name, phase: Phase.ACTION, attempt: next });
-      b.dispatch(i, Phase.ACTION, next, 0);
+      const failed = indexes.filter((i) => saga.steps[i].status === StepStatus.FAILED);
+      replayed(saga.run, stepsField(b, failed));
+      Object.assign(b.saga, { status: SagaStatus.RUNNING, error: null, ...(b.pastPivot() ? {} : { deadlineAt: deadlineFrom(ctx) }) });
+      for (const i of failed) {
+        const next = saga.steps[i].attempts + 1;
+        b.step(i, { status: StepStatus.RUNNING, attempts: next, attemptBase: next - 1, finishedAt: null, error: null, lastAttemptTimedOut: false });
+        b.stepEvent(EventType.StepStarted, i, Phase.ACTION, next);
+        b.dispatch(i, Phase.ACTION, next, 0);
+      }
+      advance(b);
       return b.done();
     }
     case SagaStatus.FAILED: {
-      const j = saga.cursor;
-      const next = saga.steps[j].compensationAttempts + 1;
-      replayed(saga.run, { step: spec(ctx, j).name });
+      const failed = indexes.filter((j) => saga.steps[j].status === StepStatus.COMPENSATION_FAILED);
+      replayed(saga.run, stepsField(b, failed));
       // Back to compensating for the reason it started.
-      Object.assign(b.saga, { status: SagaStatus.COMPENSATING, error: saga.error?.cause ?? saga.error, attemptBase: next - 1, deadlineAt });
-      b.step(j, {
-        status: StepStatus.COMPENSATING,
-        compensationStatus: CompensationStatus.RUNNING,
-        compensationAttempts: next,
-        compensationFinishedAt: null,
-        compensationError: null,
-      });
-      b.event(EventType.CompensationStarted, { step: spec(ctx, j).name, phase: Phase.COMPENSATION, attempt: next });
-      b.dispatch(j, Phase.COMPENSATION, next, 0);
+      Object.assign(b.saga, { status: SagaStatus.COMPENSATING, error: saga.error?.cause ?? saga.error, deadlineAt: deadlineFrom(ctx) });
+      for (const j of failed) {
+        const next = saga.steps[j].compensationAttempts + 1;
+        b.step(j, {
+          status: StepStatus.COMPENSATING,
+          compensationStatus: CompensationStatus.RUNNING,
+          compensationAttempts: next,
+          attemptBase: next - 1,
+          compensationFinishedAt: null,
+          compensationError: null,
+        });
+        b.stepEvent(EventType.CompensationStarted, j, Phase.COMPENSATION, next);
+        b.dispatch(j, Phase.COMPENSATION, next, 0);
+      }
+      advance(b);
       return b.done();
     }
     case SagaStatus.COMPENSATED: {
@@ -350,12 +551,12 @@ function replay(ctx: DecideContext, input: ReplayInput): Decision {
         error: null,
         stopRequested: null,
         finishedAt: null,
-        deadlineAt,
+        deadlineAt: deadlineFrom(ctx),
         resetResults: true,
         ...(input.input !== undefined ? { input: input.input } : {}),
       });
-      for (let i = 0; i < definition.steps.length; i++) b.step(i, PENDING_STEP);
-      startStep(b, 0);
+      for (const i of indexes) b.step(i, PENDING_STEP);
+      advance(b);
       return b.done();
     }
     default:
@@ -363,9 +564,17 @@ function replay(ctx: DecideContext, input: ReplayInput): Decision {
   }
 }
 
+/** The replayed steps in a SagaReplayed event: `step` for one (as before groups), `steps` for several. */
+function stepsField(b: Builder, indexes: number[]): Record<string, unknown> {
+  const names = indexes.map((i) => b.spec(i).name);
+  return names.length === 1 ? { step: names[0] } : { steps: names };
+}
+
 /** Every field of a step as a new run starts it. */
 const PENDING_STEP: StepPatch = {
   status: StepStatus.PENDING,
+  awaiting: null,
+  attemptBase: 0,
   attempts: 0,
   lastAttemptTimedOut: false,
   startedAt: null,

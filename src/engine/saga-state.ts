@@ -25,38 +25,44 @@ export interface AttemptFailure {
 
 export interface StepState {
   status: StepStatus;
+  /** Action attempts made (the outstanding action attempt's number while one is). */
   attempts: number;
   /** The last attempt made timed out: its outcome is unknown, so it is compensated. */
   lastAttemptTimedOut: boolean;
   compensationStatus: CompensationStatus | null;
+  /** Compensation attempts made (the outstanding compensation attempt's number while one is). */
   compensationAttempts: number;
+  /**
+   * The phase of the step's outstanding attempt (dispatched, outcome not yet
+   * applied), or null. A saga has any number of outstanding attempts (the
+   * branches of a group, SPEC §8), at most one per step.
+   */
+  awaiting: Phase | null;
+  /**
+   * Attempts of the step's current phase made before the last replay: the
+   * retry budget counts from here, while attempt numbers keep counting (so
+   * every attempt has its own number and job id). A first attempt resets it.
+   */
+  attemptBase: number;
 }
 
 /** What the engine needs to know about a saga to decide its next move. */
 export interface SagaSnapshot {
   status: SagaStatus;
   run: number;
-  /** Index of the step being run (RUNNING) or compensated (COMPENSATING), or where it stopped. */
-  cursor: number;
-  phase: Phase;
-  /** Number of the outstanding attempt (1-based); 0 when none was made. */
-  attempt: number;
   /**
-   * Attempts of the current step and phase made before the last replay: the
-   * retry budget counts from here, while attempt numbers keep counting (so
-   * every attempt has its own number and job id).
+   * No new attempt starts; once no attempt is outstanding the saga
+   * compensates (status COMPENSATING: cancel, deadline, a step failed for
+   * good) or pauses (status RUNNING: a step failed for good and the
+   * definition pauses). Holds the reason.
    */
-  attemptBase: number;
-  /** An attempt is dispatched and its outcome not yet applied. */
-  awaiting: boolean;
-  /** Set by cancel or deadline while a forward attempt was outstanding: compensate once it ends. */
   stopRequested: SagaError | null;
   error: SagaError | null;
   steps: StepState[];
 }
 
 export type EngineInput =
-  | { type: 'start' }
+  | { type: 'start'; definition: string; version: number; correlationId: string | null }
   | { type: 'attempt-succeeded'; step: number; phase: Phase; attempt: number; output: unknown }
   | { type: 'attempt-failed'; step: number; phase: Phase; attempt: number; failure: AttemptFailure }
   | { type: 'cancel'; /** Who asked (the API key's name); kept in the history. */ by?: string | null; /** Why, as the operator said; kept in the history. */ reason?: string | null }
@@ -96,6 +102,8 @@ export interface HistoryEventDraft {
 /** Per-step changes; only the fields that change are present. */
 export interface StepPatch {
   status?: StepStatus;
+  awaiting?: Phase | null;
+  attemptBase?: number;
   attempts?: number;
   lastAttemptTimedOut?: boolean;
   startedAt?: Date | null;
@@ -109,13 +117,11 @@ export interface StepPatch {
   compensationError?: Record<string, unknown> | null;
 }
 
-export type SagaPatch = Partial<
-  Pick<SagaSnapshot, 'status' | 'run' | 'cursor' | 'phase' | 'attempt' | 'attemptBase' | 'awaiting' | 'stopRequested' | 'error'>
-> & {
+export type SagaPatch = Partial<Pick<SagaSnapshot, 'status' | 'run' | 'stopRequested' | 'error'>> & {
   finishedAt?: Date | null;
   /** A new run's input. */
   input?: unknown;
-  /** A new run's saga deadline (a replay restarts the clock), or null for none. */
+  /** The saga deadline: set at start (and restarted by a replay); null for none, or once past the pivot. */
   deadlineAt?: Date | null;
   /** The decision's `results` replace the saga's instead of being merged (a new run). */
   resetResults?: boolean;
@@ -133,5 +139,5 @@ export type Decision =
     }
   /** A stale, duplicate or late input (e.g. an attempt already timed out): nothing changes. */
   | { outcome: 'stale'; reason: string }
-  /** An input the saga's status does not allow (e.g. cancel of a completed saga). */
-  | { outcome: 'rejected'; reason: string };
+  /** An input the saga's status does not allow (e.g. cancel of a completed saga); `code` when it is not a plain state conflict. */
+  | { outcome: 'rejected'; reason: string; code?: 'PAST_PIVOT' };

@@ -61,6 +61,10 @@ export const SagaErrorCode = {
   CANCELLED: 'CANCELLED',
   SAGA_TIMEOUT: 'SAGA_TIMEOUT',
   COMPENSATION_FAILED: 'COMPENSATION_FAILED',
+  /** SPEC §9: the pivot's final attempt timed out; its outcome cannot be undone, so the saga pauses. */
+  PIVOT_OUTCOME_UNKNOWN: 'PIVOT_OUTCOME_UNKNOWN',
+  /** SPEC §9: past the pivot, a retriable step failed for good; the saga pauses and never compensates. */
+  RETRIABLE_STEP_FAILED: 'RETRIABLE_STEP_FAILED',
 } as const;
 export type SagaErrorCode = (typeof SagaErrorCode)[keyof typeof SagaErrorCode];
 
@@ -82,5 +86,7 @@ export const EventType = {
   SagaCancelled: 'SagaCancelled',
   SagaTimedOut: 'SagaTimedOut',
   SagaReplayed: 'SagaReplayed',
+  /** A cancel or deadline waited for the pivot's attempt, which succeeded: past the pivot the saga only goes forward. */
+  SagaStopOverruled: 'SagaStopOverruled',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];

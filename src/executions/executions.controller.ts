@@ -19,6 +19,8 @@ import { MAX_WAIT_MS, SagaQueriesService } from './saga-queries.service.js';
 import { SagaReads } from './saga-reads.js';
 import { BulkReplayReportSchema, EventPageSchema, SagaPageSchema, SagaSchema } from './saga.schemas.js';
 import { toEventView, toSagaView, type SagaSummaryView, type SagaView } from './saga.view.js';
+import type { SagaRecord } from './saga.records.js';
+import { DefinitionCache } from '../definitions/definition-cache.js';
 
 /** Printable ASCII, as the IETF idempotency-key draft expects of a key. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -52,7 +54,13 @@ export class ExecutionsController {
     private readonly queries: SagaQueriesService,
     private readonly reads: SagaReads,
     private readonly audit: AuditLog,
+    private readonly definitions: DefinitionCache,
   ) {}
+
+  /** The saga as SPEC §4 shows it, each step placed by its definition (kind, group, branch). */
+  private async view(saga: SagaRecord): Promise<SagaView> {
+    return toSagaView(saga, await this.definitions.get(saga.definitionName, saga.definitionVersion));
+  }
 
   /** 202: the saga is stored and its first step dispatched; with `waitMs`, answers once it settles or the time is up. */
   @Post()
@@ -73,7 +81,7 @@ export class ExecutionsController {
     }
     const wait = parseWaitMs(waitMs);
     const { saga } = await this.executions.start(body, idempotencyKey ?? null);
-    return toSagaView(wait > 0 ? await this.queries.waitSettled(saga.id, wait) : saga);
+    return this.view(wait > 0 ? await this.queries.waitSettled(saga.id, wait) : saga);
   }
 
   /** Newest first; filters combine with AND; `nextCursor` continues the list. */
@@ -135,7 +143,7 @@ export class ExecutionsController {
   @ApiProblems(400, 404, 503)
   async get(@Param('id') id: string, @Query('waitMs') waitMs?: string): Promise<SagaView> {
     const wait = parseWaitMs(waitMs);
-    return toSagaView(wait > 0 ? await this.queries.waitSettled(id, wait) : await this.executions.get(id));
+    return this.view(wait > 0 ? await this.queries.waitSettled(id, wait) : await this.executions.get(id));
   }
 
   /** The append-only history of every run, in order; `after` is the last seq already seen. */
@@ -171,7 +179,7 @@ export class ExecutionsController {
   async cancel(@Param('id') id: string, @Body() body: CancelSagaDto, @CurrentPrincipal() by: Principal): Promise<SagaView> {
     const saga = await this.executions.cancel(id, { by: by.name, reason: body.reason ?? null });
     await this.audit.record(by.name, 'saga.cancel', id, { reason: body.reason ?? null });
-    return toSagaView(saga);
+    return this.view(saga);
   }
 
   /** SPEC §5: PAUSED and FAILED resume, COMPENSATED starts a new run; 409 otherwise or when another replay won. */
@@ -188,7 +196,7 @@ export class ExecutionsController {
   async replay(@Param('id') id: string, @Body() body: ReplaySagaDto, @CurrentPrincipal() by: Principal): Promise<SagaView> {
     const saga = await this.executions.replay(id, { input: body.input, reason: body.reason ?? null, by: by.name });
     await this.audit.record(by.name, 'saga.replay', id, { reason: body.reason ?? null, run: saga.run, newInput: body.input !== undefined });
-    return toSagaView(saga);
+    return this.view(saga);
   }
 }
 

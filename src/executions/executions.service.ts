@@ -10,7 +10,7 @@ import { Outbox } from '../dispatch/outbox.js';
 import { stepJob } from '../dispatch/step-job.js';
 import { decide } from '../engine/decide.js';
 import { newSagaSnapshot } from '../engine/new-saga.js';
-import { EventType } from '../engine/statuses.js';
+import { planOf } from '../definitions/saga-plan.js';
 import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
@@ -104,15 +104,13 @@ export class ExecutionsService {
 
   /** A new saga on `stored` as the engine starts it, with its first events and jobs. */
   private newSaga(stored: StoredDefinition, dto: StartSagaDto, input: unknown, idempotencyKey: string | null, requestHash: string | null) {
-    const spec = stored.entity.spec;
+    const spec = planOf(stored.entity.spec);
     const now = new Date();
     const id = randomUUID();
-    const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, { type: 'start' });
+    const start = { type: 'start', definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } as const;
+    const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, start);
     if (decision.outcome !== 'applied') throw new Error('start was not applied');
-    const events = [
-      { type: EventType.SagaStarted, data: { definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } },
-      ...decision.events,
-    ];
+    const events = decision.events;
     const jobs = decision.commands.map((c) => stepJob(id, 1, c, spec, now));
     const saga = newSagaRecord(
       {
@@ -123,7 +121,6 @@ export class ExecutionsService {
         correlationId: dto.correlationId ?? null,
         idempotencyKey,
         requestHash,
-        deadlineAt: spec.timeoutMs ? new Date(now.getTime() + spec.timeoutMs) : null,
         stepNames: spec.steps.map((s) => s.name),
       },
       decision.saga,
@@ -177,8 +174,8 @@ export class ExecutionsService {
   async cancel(id: string, request: { by?: string | null; reason?: string | null } = {}): Promise<SagaRecord> {
     // The saga just read is the first state decided on (a stale copy only costs a retry).
     const saga = await this.get(id);
-    const { outcome, reason } = await this.transitions.apply(id, { type: 'cancel', by: request.by ?? null, reason: request.reason ?? null }, undefined, saga);
-    if (outcome === 'rejected') throw new AppError(ErrorCode.SAGA_STATE_CONFLICT, `Cannot cancel: ${reason}.`, { sagaId: id });
+    const { outcome, reason, code } = await this.transitions.apply(id, { type: 'cancel', by: request.by ?? null, reason: request.reason ?? null }, undefined, saga);
+    if (outcome === 'rejected') throw new AppError(code === 'PAST_PIVOT' ? ErrorCode.PAST_PIVOT : ErrorCode.SAGA_STATE_CONFLICT, `Cannot cancel: ${reason}.`, { sagaId: id });
     return this.get(id);
   }
 

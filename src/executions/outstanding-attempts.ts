@@ -5,6 +5,7 @@ import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
 import type { StepJobData } from '../dispatch/step-job.js';
 import type { Phase } from '../engine/statuses.js';
+import { isOutstandingSql } from './saga.sql.js';
 
 /**
  * Arms the deadlines of outstanding queue-step attempts, each only while it is
@@ -12,20 +13,20 @@ import type { Phase } from '../engine/statuses.js';
  * `later`, an armed one moves to `deadline` if that is later (a late forward).
  */
 const ARM_DEADLINES_SQL = `
-  WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x("sagaId" uuid, run int, step int, phase text, attempt int, deadline timestamptz, later boolean))
-  UPDATE saga s SET attempt_deadline = CASE WHEN x.later THEN greatest(s.attempt_deadline, x.deadline) ELSE coalesce(s.attempt_deadline, x.deadline) END
-    FROM x
-   WHERE s.id = ANY(ARRAY(SELECT "sagaId" FROM x)) AND s.id = x."sagaId"
-     AND s.run = x.run AND s.cursor = x.step AND s.phase = x.phase AND s.attempt = x.attempt AND s.awaiting
-  RETURNING s.id, s.attempt_deadline AS deadline`;
+  WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i int, "sagaId" uuid, run int, step int, phase text, attempt int, deadline timestamptz, later boolean))
+  UPDATE saga_step t SET attempt_deadline = CASE WHEN x.later THEN greatest(t.attempt_deadline, x.deadline) ELSE coalesce(t.attempt_deadline, x.deadline) END
+    FROM x, saga s
+   WHERE t.saga_id = ANY(ARRAY(SELECT "sagaId" FROM x)) AND t.saga_id = x."sagaId" AND t.idx = x.step
+     AND s.id = t.saga_id AND s.run = x.run AND ${isOutstandingSql('t', 'x.phase', 'x.attempt')}
+  RETURNING x.i, t.attempt_deadline AS deadline`;
 
-/** A saga whose outstanding attempt the reconciler claimed to publish again (see `claimUnplaced`). */
+/** An outstanding attempt the reconciler claimed to publish again (see `claimUnplaced`). */
 export interface UnplacedAttempt {
   id: string;
   definitionName: string;
   definitionVersion: number;
   run: number;
-  cursor: number;
+  step: number;
   phase: Phase;
   attempt: number;
   notBefore: Date | null;
@@ -45,7 +46,7 @@ export class OutstandingAttempts {
   private readonly arms = new Batcher<StepJobData & { deadline: string; later: boolean }, Date | null>((items) => this.armDeadlines(items), {
     maxBatch: 100,
     maxInFlight: 2,
-    key: (item) => item.sagaId,
+    key: (item) => `${item.sagaId}.${item.step}`,
   });
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -63,26 +64,32 @@ export class OutstandingAttempts {
   }
 
   private async armDeadlines(items: Array<StepJobData & { deadline: string; later: boolean }>): Promise<Array<Date | null>> {
-    const rows = await preparedQuery<{ id: string; deadline: Date }>(this.dataSource, 'saga_arm_deadlines', ARM_DEADLINES_SQL, [JSON.stringify(items)]);
-    const byId = new Map(rows.map((r) => [r.id, r.deadline]));
-    return items.map((item) => byId.get(item.sagaId) ?? null);
+    const rows = await preparedQuery<{ i: number; deadline: Date }>(this.dataSource, 'saga_arm_deadlines', ARM_DEADLINES_SQL, [
+      JSON.stringify(items.map((item, i) => ({ ...item, i }))),
+    ]);
+    const byItem = new Map(rows.map((r) => [r.i, r.deadline]));
+    return items.map((_, i) => byItem.get(i) ?? null);
   }
 
   /** Marks the outstanding attempt `address` as waiting on its host's open circuit (no-op when it is no longer outstanding). */
   async markCircuitWait(address: StepJobData, wait: { host: string; until: string }): Promise<void> {
     await this.dataSource.query(
-      `UPDATE saga SET circuit_wait = $6 WHERE id = $1 AND run = $2 AND cursor = $3 AND phase = $4 AND attempt = $5 AND awaiting`,
+      `UPDATE saga_step t SET circuit_wait = $6 FROM saga s
+        WHERE t.saga_id = $1 AND t.idx = $3 AND s.id = t.saga_id AND s.run = $2 AND ${isOutstandingSql('t', '$4', '$5')}`,
       [address.sagaId, address.run, address.step, address.phase, address.attempt, JSON.stringify(wait)],
     );
   }
 
   /** Outstanding attempts whose deadline passed more than `graceMs` ago (their timer job did not end them). */
   async overdue(graceMs: number, limit: number): Promise<StepJobData[]> {
+    // Reached from the active sagas (saga_step has no index of its own on these columns, so its updates stay HOT).
     return (await this.dataSource.query(
-      `SELECT id AS "sagaId", run, cursor AS step, phase, attempt FROM saga
-        WHERE attempt_deadline < now() - make_interval(secs => $1::float8 / 1000)
-          AND awaiting AND status IN ('RUNNING', 'COMPENSATING')
-        ORDER BY attempt_deadline LIMIT $2`,
+      `SELECT s.id AS "sagaId", s.run, t.idx AS step, t.awaiting AS phase,
+              CASE WHEN t.awaiting = 'action' THEN t.attempts ELSE t.compensation_attempts END AS attempt
+         FROM saga s JOIN saga_step t ON t.saga_id = s.id
+        WHERE s.status IN ('RUNNING', 'COMPENSATING') AND t.awaiting IS NOT NULL
+          AND t.attempt_deadline < now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY t.attempt_deadline LIMIT $2`,
       [graceMs, limit],
     )) as StepJobData[];
   }
@@ -104,16 +111,19 @@ export class OutstandingAttempts {
    */
   async claimUnplaced(staleMs: number, limit: number): Promise<UnplacedAttempt[]> {
     const [rows] = (await this.dataSource.query(
-      `UPDATE saga s SET dispatched_at = now()
-         FROM (SELECT id FROM saga
-                WHERE status IN ('RUNNING', 'COMPENSATING') AND awaiting
-                  AND dispatched_at < now() - make_interval(secs => $1::float8 / 1000)
-                  AND (not_before IS NULL OR not_before < now() - make_interval(secs => $1::float8 / 1000))
-                  AND NOT EXISTS (SELECT 1 FROM saga_outbox o WHERE o.saga_id = saga.id)
-                ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
-        WHERE s.id = due.id
-        RETURNING s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion",
-                  s.run, s.cursor, s.phase, s.attempt, s.not_before AS "notBefore", s.carrier`,
+      `UPDATE saga_step t SET dispatched_at = now()
+         FROM (SELECT t.saga_id, t.idx, s.definition_name, s.definition_version, s.run
+                 FROM saga s JOIN saga_step t ON t.saga_id = s.id
+                WHERE s.status IN ('RUNNING', 'COMPENSATING') AND t.awaiting IS NOT NULL
+                  AND t.dispatched_at < now() - make_interval(secs => $1::float8 / 1000)
+                  AND (t.not_before IS NULL OR t.not_before < now() - make_interval(secs => $1::float8 / 1000))
+                  AND NOT EXISTS (SELECT 1 FROM saga_outbox o WHERE o.saga_id = s.id)
+                ORDER BY t.dispatched_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED) due
+        WHERE t.saga_id = due.saga_id AND t.idx = due.idx
+        RETURNING t.saga_id AS id, due.definition_name AS "definitionName", due.definition_version AS "definitionVersion",
+                  due.run, t.idx AS step, t.awaiting AS phase,
+                  CASE WHEN t.awaiting = 'action' THEN t.attempts ELSE t.compensation_attempts END AS attempt,
+                  t.not_before AS "notBefore", t.carrier`,
       [staleMs, limit],
     )) as [UnplacedAttempt[], number];
     return rows;

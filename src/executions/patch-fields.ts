@@ -26,12 +26,7 @@ export const SAGA_FIELDS: ReadonlyArray<PatchField<SagaKey>> = [
   { key: 'status', column: 'status', type: 'text', rule: 'keep' },
   { key: 'run', column: 'run', type: 'int', rule: 'keep' },
   { key: 'input', column: 'input', type: 'jsonb', rule: 'set' },
-  { key: 'attemptBase', column: 'attempt_base', type: 'int', rule: 'keep' },
   { key: 'deadlineAt', column: 'deadline_at', type: 'timestamptz', rule: 'set' },
-  { key: 'cursor', column: 'cursor', type: 'int', rule: 'keep' },
-  { key: 'phase', column: 'phase', type: 'text', rule: 'keep' },
-  { key: 'attempt', column: 'attempt', type: 'int', rule: 'keep' },
-  { key: 'awaiting', column: 'awaiting', type: 'boolean', rule: 'keep' },
   { key: 'stopRequested', column: 'stop_requested', type: 'jsonb', rule: 'set', sqlNull: true },
   { key: 'error', column: 'error', type: 'jsonb', rule: 'set', sqlNull: true },
   { key: 'finishedAt', column: 'finished_at', type: 'timestamptz', rule: 'set' },
@@ -39,6 +34,8 @@ export const SAGA_FIELDS: ReadonlyArray<PatchField<SagaKey>> = [
 
 export const STEP_FIELDS: ReadonlyArray<PatchField<keyof StepPatch>> = [
   { key: 'status', column: 'status', type: 'text', rule: 'keep' },
+  { key: 'awaiting', column: 'awaiting', type: 'text', rule: 'set' },
+  { key: 'attemptBase', column: 'attempt_base', type: 'int', rule: 'keep' },
   { key: 'attempts', column: 'attempts', type: 'int', rule: 'keep' },
   { key: 'lastAttemptTimedOut', column: 'last_attempt_timed_out', type: 'boolean', rule: 'keep' },
   { key: 'startedAt', column: 'started_at', type: 'timestamptz', rule: 'set' },

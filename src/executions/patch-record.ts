@@ -12,42 +12,57 @@ export interface Transition {
   events: HistoryEventDraft[];
   /** Jobs to publish (through the outbox). */
   jobs: StepJob[];
-  /** The attempt the writing worker carries on with itself (eager steps): recorded, not published. */
+  /** An attempt the writing worker carries on with itself (eager steps): recorded, not published. */
   carried?: { job: StepJob; by: string } | null;
   now: Date;
 }
 
-/** The job a transition dispatches, published or carried (at most one: a saga has one outstanding attempt). */
-export function dispatchOf({ jobs, carried }: Pick<Transition, 'jobs' | 'carried'>): StepJob | null {
-  return jobs[0] ?? carried?.job ?? null;
+/** How a transition dispatches a step's attempt: published (its own job) or carried on by the writing worker. */
+export interface StepDispatch {
+  notBefore: string | null;
+  /** The carrying job's id, or null for a published job. */
+  carrier: string | null;
+  /** A queue step's attempt deadline, armed by the dispatching write (see stepJob). */
+  attemptDeadline: string | null;
+}
+
+/** The attempts a transition dispatches, by step index (at most one per step). */
+export function dispatchesOf({ jobs, carried }: Pick<Transition, 'jobs' | 'carried'>): Map<number, StepDispatch> {
+  const out = new Map<number, StepDispatch>();
+  for (const job of jobs) out.set(job.data.step, { notBefore: job.notBefore, carrier: null, attemptDeadline: job.data.deadline ?? null });
+  if (carried) out.set(carried.job.data.step, { notBefore: carried.job.notBefore, carrier: carried.by, attemptDeadline: carried.job.data.deadline ?? null });
+  return out;
 }
 
 const asDate = (value: Date | string) => new Date(value);
 const asIso = (value: Date | string) => new Date(value).toISOString();
 
 /**
- * The saga as the guarded update stores it (`UPDATE_SQL` in saga.repository):
- * the patched fields by the rules of patch-fields.ts, which the SQL is built
- * from too; then what the SQL computes itself: results merge (or are replaced
- * for a new run), the dispatch time, version and next_seq move on. Lets the
- * process that wrote a transition run the next attempt without reading the
- * saga back.
+ * The saga as the guarded update stores it (`UPDATE_SQL` in saga.sql): the
+ * patched fields by the rules of patch-fields.ts, which the SQL is built
+ * from too; then what the SQL computes itself: results merge (or are
+ * replaced for a new run), each dispatched step's backoff and carrier, a
+ * step's circuit wait cleared when its attempt changes, version and next_seq
+ * move on. Lets the process that wrote a transition run the next attempt
+ * without reading the saga back.
  */
 export function patchRecord(record: SagaRecord, transition: Transition): SagaRecord {
-  const { saga, steps, results, events, now, carried } = transition;
-  const dispatched = dispatchOf(transition);
+  const { saga, steps, results, events, now } = transition;
+  const dispatches = dispatchesOf(transition);
   return {
     ...applyFields(record, saga, SAGA_FIELDS, asDate),
     results: saga.resetResults ? { ...results } : { ...record.results, ...results },
-    notBefore: dispatched ? (dispatched.notBefore ? new Date(dispatched.notBefore) : null) : record.notBefore,
-    carrier: dispatched ? (carried?.by ?? null) : record.carrier,
-    circuitWait: null,
     version: record.version + 1,
     nextSeq: record.nextSeq + events.length,
     updatedAt: now,
     steps: record.steps.map((step) => {
       const p = steps.get(step.index);
-      return p ? applyFields<StepRecord>(step, p, STEP_FIELDS, asIso) : step;
+      if (!p) return step;
+      const patched = applyFields<StepRecord>(step, p, STEP_FIELDS, asIso);
+      const dispatch = dispatches.get(step.index);
+      if (dispatch) Object.assign(patched, { notBefore: dispatch.notBefore, carrier: dispatch.carrier });
+      if (p.awaiting !== undefined) patched.circuitWait = null;
+      return patched;
     }),
   };
 }

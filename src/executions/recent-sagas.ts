@@ -24,7 +24,7 @@ export class RecentSagas {
   /** The saga as just written: kept while it awaits an attempt, forgotten otherwise. */
   remember(saga: SagaRecord): void {
     this.recent.delete(saga.id);
-    if (!saga.awaiting || !this.keeps) return;
+    if (!this.keeps || !saga.steps.some((step) => step.awaiting !== null)) return;
     this.recent.set(saga.id, saga);
   }
 

@@ -42,10 +42,17 @@ export class SagaReads {
     }
     return (await this.dataSource.query(
       `SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
-              s.correlation_id AS "correlationId", s.error, t.name AS "currentStep", s.phase,
+              s.correlation_id AS "correlationId", s.error, t.name AS "currentStep", t.phase,
               s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
               (extract(epoch FROM s.created_at) * 1000000)::bigint::text AS "createdUs"
-         FROM saga s LEFT JOIN saga_step t ON t.saga_id = s.id AND t.idx = s.cursor
+         FROM saga s
+         -- The step it is at: the furthest with an outstanding attempt, else the furthest that failed
+         -- (or whose compensation did), else the furthest that moved.
+         LEFT JOIN LATERAL (
+           SELECT t.name, coalesce(t.awaiting, CASE WHEN t.compensation_status IS NOT NULL THEN 'compensation' ELSE 'action' END) AS phase
+             FROM saga_step t WHERE t.saga_id = s.id AND t.status <> 'PENDING'
+            ORDER BY t.awaiting IS NULL, t.status NOT IN ('FAILED', 'COMPENSATION_FAILED'), t.idx DESC
+            LIMIT 1) t ON true
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY s.created_at DESC, s.id DESC
         LIMIT ${param(limit)}`,

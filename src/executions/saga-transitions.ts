@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { crashPoint } from '../common/crash-points.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import type { DefinitionSpec } from '../definitions/definition.model.js';
+import type { SagaPlan } from '../definitions/saga-plan.js';
 import { isValueRejected } from '../database/database-errors.js';
 import { Outbox } from '../dispatch/outbox.js';
 import { stepJob, type StepJob } from '../dispatch/step-job.js';
@@ -24,6 +24,8 @@ export type ApplyOutcome = 'applied' | 'stale' | 'rejected' | 'missing';
 export interface ApplyResult {
   outcome: ApplyOutcome | 'conflict';
   reason?: string;
+  /** A rejection that is not a plain state conflict (PAST_PIVOT). */
+  code?: 'PAST_PIVOT';
   /** The next attempt, recorded as carried on by the worker that asked (it runs it now). */
   carried?: StepJob;
 }
@@ -37,7 +39,7 @@ export interface ApplyResult {
 export interface Carry {
   /** The BullMQ job id whose worker carries the attempt on. */
   by: string;
-  accepts(job: StepJob, definition: DefinitionSpec, now: Date): boolean;
+  accepts(job: StepJob, definition: SagaPlan, now: Date): boolean;
 }
 
 /**
@@ -87,12 +89,14 @@ export class SagaTransitions {
           this.metrics.staleResults.inc();
           this.logger.debug({ msg: `${input.type} dropped as stale: ${decision.reason}`, sagaId });
         }
-        return { outcome: decision.outcome, reason: decision.reason };
+        return decision.outcome === 'rejected' && decision.code ? { outcome: 'rejected', reason: decision.reason, code: decision.code } : { outcome: decision.outcome, reason: decision.reason };
       }
       let jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c, definition, now));
-      // The next attempt goes to the worker that asked, when it takes it; it is recorded, not published.
-      const carried = carry && jobs.length === 1 && carry.accepts(jobs[0], definition, now) ? { job: jobs[0], by: carry.by } : null;
-      if (carried) jobs = [];
+      // One next attempt goes to the worker that asked, when it takes it; it is recorded, not published.
+      // The others (a group's further branches) are published, so they run at once on other workers.
+      const taken = carry ? jobs.find((job) => carry.accepts(job, definition, now)) : undefined;
+      const carried = taken ? { job: taken, by: carry!.by } : null;
+      if (taken) jobs = jobs.filter((job) => job !== taken);
       const { saga, steps, results, events } = decision;
       const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, carried, now });
       if (outboxIds === null) continue;
@@ -150,11 +154,6 @@ export function snapshotOf(record: SagaRecord): SagaSnapshot {
   return {
     status: record.status,
     run: record.run,
-    cursor: record.cursor,
-    phase: record.phase,
-    attempt: record.attempt,
-    attemptBase: record.attemptBase,
-    awaiting: record.awaiting,
     stopRequested: record.stopRequested,
     error: record.error,
     steps: record.steps.map((s) => ({
@@ -163,6 +162,8 @@ export function snapshotOf(record: SagaRecord): SagaSnapshot {
       lastAttemptTimedOut: s.lastAttemptTimedOut,
       compensationStatus: s.compensationStatus,
       compensationAttempts: s.compensationAttempts,
+      awaiting: s.awaiting,
+      attemptBase: s.attemptBase,
     })),
   };
 }

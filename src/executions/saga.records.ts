@@ -16,6 +16,15 @@ export interface StepRecord {
   compensationStartedAt: string | null;
   compensationFinishedAt: string | null;
   compensationError: Record<string, unknown> | null;
+  /** The phase of the step's outstanding attempt, or null (see StepState.awaiting). */
+  awaiting: Phase | null;
+  attemptBase: number;
+  /** The outstanding attempt is due no earlier (a retry's backoff). */
+  notBefore: string | null;
+  /** The BullMQ job whose worker carries the outstanding attempt on (eager steps), or null when it has a job of its own. */
+  carrier: string | null;
+  /** The outstanding attempt waits on its host's open circuit (cleared when the step's attempt changes). */
+  circuitWait: { host: string; until: string } | null;
 }
 
 /** A saga row with its steps, as read in one query. */
@@ -29,17 +38,7 @@ export interface SagaRecord {
   correlationId: string | null;
   results: Record<string, unknown>;
   error: SagaError | null;
-  cursor: number;
-  phase: Phase;
-  attempt: number;
-  attemptBase: number;
-  awaiting: boolean;
   stopRequested: SagaError | null;
-  /** The outstanding attempt waits on its host's open circuit (cleared by the next transition). */
-  circuitWait: { host: string; until: string } | null;
-  /** The BullMQ job whose worker carries the outstanding attempt on (eager steps), or null when it has a job of its own. */
-  carrier: string | null;
-  notBefore: Date | null;
   deadlineAt: Date | null;
   version: number;
   nextSeq: number;
@@ -70,7 +69,6 @@ export interface NewSaga {
   correlationId: string | null;
   idempotencyKey: string | null;
   requestHash: string | null;
-  deadlineAt: Date | null;
   stepNames: string[];
 }
 
@@ -83,15 +81,8 @@ export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number
     status: state.status!,
     results: {},
     error: null,
-    cursor: state.cursor ?? 0,
-    phase: state.phase ?? 'action',
-    attempt: state.attempt ?? 0,
-    attemptBase: 0,
-    circuitWait: null,
-    carrier: null,
-    awaiting: state.awaiting ?? false,
+    deadlineAt: state.deadlineAt ?? null,
     stopRequested: null,
-    notBefore: null,
     version: 0,
     nextSeq: 1 + eventCount,
     createdAt: now,
@@ -112,6 +103,11 @@ export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number
       compensationStartedAt: null,
       compensationFinishedAt: null,
       compensationError: null,
+      awaiting: steps.get(index)?.awaiting ?? null,
+      attemptBase: 0,
+      notBefore: null,
+      carrier: null,
+      circuitWait: null,
     })),
   };
 }
@@ -139,8 +135,9 @@ export interface SagaSummaryRecord {
   status: SagaStatus;
   correlationId: string | null;
   error: SagaError | null;
+  /** The furthest step with an outstanding attempt (or, settled, where the saga stopped), and its phase. */
   currentStep: string | null;
-  phase: Phase;
+  phase: Phase | null;
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;

@@ -6,7 +6,7 @@ import type { HistoryEventDraft } from '../engine/saga-state.js';
 import type { StepJob } from '../dispatch/step-job.js';
 import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
-import { dispatchOf, patchRecord, type Transition } from './patch-record.js';
+import { dispatchesOf, patchRecord, type Transition } from './patch-record.js';
 import { Outbox } from '../dispatch/outbox.js';
 import { RecentSagas } from './recent-sagas.js';
 import { eventRows, type SagaRecord } from './saga.records.js';
@@ -133,18 +133,21 @@ export class SagaRepository {
       status: saga.status,
       input: saga.input,
       correlationId: saga.correlationId,
-      cursor: saga.cursor,
-      phase: saga.phase,
-      attempt: saga.attempt,
-      awaiting: saga.awaiting,
       now: saga.createdAt.toISOString(),
       deadlineAt: saga.deadlineAt?.toISOString() ?? null,
-      // A queue step's first attempt is armed by this insert (see stepJob).
-      attemptDeadline: jobs[0]?.data.deadline ?? null,
       nextSeq: saga.nextSeq,
       idempotencyKey: saga.idempotencyKey,
       requestHash: saga.requestHash,
-      steps: saga.steps.map((t) => ({ idx: t.index, name: t.name, status: t.status, attempts: t.attempts, started_at: t.startedAt })),
+      steps: saga.steps.map((t) => ({
+        idx: t.index,
+        name: t.name,
+        status: t.status,
+        attempts: t.attempts,
+        started_at: t.startedAt,
+        awaiting: t.awaiting,
+        // A queue step's first attempt is armed by this insert (see stepJob).
+        attempt_deadline: jobs.find((j) => j.data.step === t.index)?.data.deadline ?? null,
+      })),
       events: eventRows(events, 1, 1, saga.createdAt),
       jobs,
     });
@@ -157,8 +160,8 @@ export class SagaRepository {
    * ids of the outbox rows written, or null when another writer got there first.
    */
   async update(record: SagaRecord, transition: Transition): Promise<string[] | null> {
-    const { saga, steps, results, events, jobs, now, carried } = transition;
-    const dispatched = dispatchOf(transition);
+    const { saga, steps, results, events, jobs, now } = transition;
+    const dispatches = dispatchesOf(transition);
     // JSON drops undefined fields, so a field is present in the patch exactly when it changes.
     const outboxIds = await this.updates.submit({
       ...saga,
@@ -166,20 +169,14 @@ export class SagaRepository {
       version: record.version,
       results,
       now: now.toISOString(),
-      steps: [...steps.entries()].map(([index, p]) => ({ index, ...p })),
+      steps: [...steps.entries()].map(([index, p]) => ({ index, ...p, ...(dispatches.has(index) ? { dispatch: dispatches.get(index) } : {}) })),
       // A replay that starts a new run records its events under the new run.
       events: eventRows(events, record.nextSeq, saga.run ?? record.run, now),
       // Only published jobs get an outbox row; a carried attempt is run by the worker that writes this.
       jobs,
-      dispatching: dispatched !== null,
-      notBefore: dispatched?.notBefore ?? null,
-      carrier: carried ? carried.by : null,
-      attemptDeadline: dispatched?.data.deadline ?? null,
     });
     if (outboxIds === null) this.recent.forget(record.id);
     else this.recent.remember(patchRecord(record, transition));
     return outboxIds;
   }
-
-
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { STEP_KINDS } from '../definitions/definition.model.js';
 import { CompensationStatus, EventType, Phase, SagaErrorCode, SagaStatus, StepStatus } from '../engine/statuses.js';
 
 /**
@@ -49,6 +50,15 @@ export class CircuitWaitSchema {
 export class StepViewSchema {
   @ApiProperty({ example: 'charge-payment' })
   name: string;
+
+  @ApiProperty({ enum: STEP_KINDS, example: 'compensatable', description: 'SPEC §9: compensatable, pivot or retriable' })
+  kind: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The parallel group the step belongs to (SPEC §8), or null at the top level', example: 'prepare-shipment' })
+  group: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Its branch within the group (0-based), or null at the top level', example: 0 })
+  branch: number | null;
 
   @ApiProperty({ enum: Object.values(StepStatus), example: 'SUCCEEDED' })
   status: string;
@@ -135,11 +145,11 @@ export class SagaSummarySchema {
   @ApiProperty({ type: String, nullable: true, example: 'order-42' })
   correlationId: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The step being run or compensated, or where the saga stopped', example: 'charge-payment' })
+  @ApiProperty({ type: String, nullable: true, description: 'The step being run or compensated (the furthest, in a parallel group), or where the saga stopped', example: 'charge-payment' })
   currentStep: string | null;
 
-  @ApiProperty({ enum: Object.values(Phase), example: 'action' })
-  phase: string;
+  @ApiProperty({ enum: Object.values(Phase), nullable: true, example: 'action' })
+  phase: string | null;
 
   @ApiProperty({ type: SagaErrorSchema, nullable: true })
   error: SagaErrorSchema | null;

@@ -6,11 +6,18 @@ import { SETTLED_CHANNEL } from './saga-notifications.js';
 /** A step timestamp as JavaScript's toISOString() writes it (UTC, milliseconds, Z), as the in-memory copies hold them. */
 const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/**
+ * SQL of the engine's `isOutstanding`: the step row `t` awaits attempt
+ * `attempt` of `phase` (its number is the step's attempts, or compensation
+ * attempts). Every raw write that holds only for an outstanding attempt uses it.
+ */
+export const isOutstandingSql = (t: string, phase: string, attempt: string) =>
+  `${t}.awaiting = ${phase} AND CASE WHEN ${phase} = 'action' THEN ${t}.attempts ELSE ${t}.compensation_attempts END = ${attempt}`;
+
 export const SELECT_SAGA = `
   SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,
-         s.input, s.correlation_id AS "correlationId", s.results, s.error, s.cursor, s.phase, s.attempt,
-         s.attempt_base AS "attemptBase", s.awaiting, s.circuit_wait AS "circuitWait", s.carrier,
-         s.stop_requested AS "stopRequested", s.not_before AS "notBefore", s.deadline_at AS "deadlineAt", s.version,
+         s.input, s.correlation_id AS "correlationId", s.results, s.error,
+         s.stop_requested AS "stopRequested", s.deadline_at AS "deadlineAt", s.version,
          s.next_seq AS "nextSeq", s.idempotency_key AS "idempotencyKey", s.request_hash AS "requestHash",
          s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.finished_at AS "finishedAt",
          (SELECT coalesce(json_agg(json_build_object(
@@ -18,7 +25,9 @@ export const SELECT_SAGA = `
              'lastAttemptTimedOut', t.last_attempt_timed_out, 'startedAt', ${isoText('t.started_at')}, 'finishedAt', ${isoText('t.finished_at')},
              'output', t.output, 'error', t.error, 'compensationStatus', t.compensation_status,
              'compensationAttempts', t.compensation_attempts, 'compensationStartedAt', ${isoText('t.compensation_started_at')},
-             'compensationFinishedAt', ${isoText('t.compensation_finished_at')}, 'compensationError', t.compensation_error)
+             'compensationFinishedAt', ${isoText('t.compensation_finished_at')}, 'compensationError', t.compensation_error,
+             'awaiting', t.awaiting, 'attemptBase', t.attempt_base, 'notBefore', ${isoText('t.not_before')}, 'carrier', t.carrier,
+             'circuitWait', t.circuit_wait)
            ORDER BY t.idx), '[]'::json)
             FROM saga_step t WHERE t.saga_id = s.id) AS steps
     FROM saga s`;
@@ -67,38 +76,38 @@ export const INSERT_SQL = `
     SELECT x.id FROM x LEFT JOIN saga_definition_name n ON n.name = x.p->>'latestOf'
      WHERE NOT (x.p ? 'latestOf') OR (n.latest_version = (x.p->>'definitionVersion')::int AND n.enabled)
   ), s AS (
-    INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id, cursor, phase, attempt,
-                      awaiting, dispatched_at, attempt_deadline, deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at)
+    INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id,
+                      deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at)
     SELECT x.id, p->>'definitionName', (p->>'definitionVersion')::int, p->>'status', p->'input', p->>'correlationId',
-           (p->>'cursor')::int, p->>'phase', (p->>'attempt')::int, (p->>'awaiting')::boolean, (p->>'now')::timestamptz,
-           (p->>'attemptDeadline')::timestamptz, (p->>'deadlineAt')::timestamptz, (p->>'nextSeq')::int, p->>'idempotencyKey', p->>'requestHash',
+           (p->>'deadlineAt')::timestamptz, (p->>'nextSeq')::int, p->>'idempotencyKey', p->>'requestHash',
            (p->>'now')::timestamptz, (p->>'now')::timestamptz
       FROM x WHERE x.id IN (SELECT id FROM current)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
   ), st AS (
-    INSERT INTO saga_step (saga_id, idx, name, status, attempts, started_at)
-    SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at
+    -- A step the start dispatches is awaiting its first attempt, dispatched now (a queue step's armed with its deadline).
+    INSERT INTO saga_step (saga_id, idx, name, status, attempts, started_at, awaiting, dispatched_at, attempt_deadline)
+    SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at, t.awaiting,
+           CASE WHEN t.awaiting IS NOT NULL THEN (x.p->>'now')::timestamptz END, t.attempt_deadline
       FROM s JOIN x ON x.id = s.id,
-           jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz)
+           jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz, awaiting text, attempt_deadline timestamptz)
   ), ${writeEventsAndOutbox(`,
          (SELECT coalesce(json_agg(x.id), '[]') FROM x WHERE x.id NOT IN (SELECT id FROM current)) AS moved`)}`;
 
+/**
+ * The guarded update: the saga row only while it is at the version the
+ * decision was made on; its steps, events and outbox rows only with it. A
+ * step item with `dispatch` has a new outstanding attempt: dispatched now,
+ * with its backoff, carrier and (queue steps) deadline. A step whose
+ * attempt changes loses its circuit wait; one with none outstanding, its
+ * deadline.
+ */
 export const UPDATE_SQL = `
   WITH ${ITEMS}, s AS (
     UPDATE saga SET
       ${setClauses(SAGA_FIELDS, 'p')},
       results = CASE WHEN (p->>'resetResults')::boolean THEN p->'results' ELSE results || (p->'results') END,
-      -- A dispatched attempt (published through the outbox, or carried on by the worker that wrote this).
-      dispatched_at = CASE WHEN (p->>'dispatching')::boolean THEN (p->>'now')::timestamptz ELSE dispatched_at END,
-      not_before = CASE WHEN (p->>'dispatching')::boolean THEN (p->>'notBefore')::timestamptz ELSE not_before END,
-      carrier = CASE WHEN (p->>'dispatching')::boolean THEN p->>'carrier' ELSE carrier END,
-      -- A new attempt has its own deadline (a queue step's: due time + timeoutMs; an HTTP attempt's: none);
-      -- with none outstanding, the old attempt's deadline no longer applies.
-      attempt_deadline = CASE WHEN (p->>'dispatching')::boolean THEN (p->>'attemptDeadline')::timestamptz
-                              WHEN (p->>'awaiting')::boolean IS FALSE THEN NULL ELSE attempt_deadline END,
       next_seq = next_seq + jsonb_array_length(p->'events'),
-      circuit_wait = NULL,
       version = version + 1,
       updated_at = (p->>'now')::timestamptz
     FROM x
@@ -110,7 +119,13 @@ export const UPDATE_SQL = `
   ), st AS (
     -- Each field as patch-fields.ts says (a 'set' field present in the patch is set, JSON null included).
     UPDATE saga_step t SET
-      ${setClauses(STEP_FIELDS, 'sp', 't.')}
+      ${setClauses(STEP_FIELDS, 'sp', 't.')},
+      dispatched_at = CASE WHEN sp ? 'dispatch' THEN (x.p->>'now')::timestamptz ELSE t.dispatched_at END,
+      not_before = CASE WHEN sp ? 'dispatch' THEN (sp->'dispatch'->>'notBefore')::timestamptz ELSE t.not_before END,
+      carrier = CASE WHEN sp ? 'dispatch' THEN sp->'dispatch'->>'carrier' ELSE t.carrier END,
+      attempt_deadline = CASE WHEN sp ? 'dispatch' THEN (sp->'dispatch'->>'attemptDeadline')::timestamptz
+                              WHEN sp ? 'awaiting' THEN NULL ELSE t.attempt_deadline END,
+      circuit_wait = CASE WHEN sp ? 'awaiting' THEN NULL ELSE t.circuit_wait END
     FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'steps') AS sp
     WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
   ), ${writeEventsAndOutbox(NOTIFY_SETTLED)}`;

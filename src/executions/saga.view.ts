@@ -1,7 +1,8 @@
+import type { PlannedStep, SagaPlan } from '../definitions/saga-plan.js';
 import type { EventRecord, SagaRecord, SagaSummaryRecord, StepRecord } from './saga.records.js';
 
-/** The saga as SPEC §4 shows it. */
-export function toSagaView(saga: SagaRecord) {
+/** The saga as SPEC §4 shows it; its definition's plan places each step (`kind`, `group`, `branch`: SPEC §8-§9). */
+export function toSagaView(saga: SagaRecord, plan: SagaPlan) {
   return {
     id: saga.id,
     definition: saga.definitionName,
@@ -12,7 +13,7 @@ export function toSagaView(saga: SagaRecord) {
     correlationId: saga.correlationId,
     results: saga.results,
     error: saga.error,
-    steps: saga.steps.map((step) => toStepView(step, saga.awaiting && step.index === saga.cursor ? saga.circuitWait : null)),
+    steps: saga.steps.map((step) => toStepView(step, plan.steps[step.index])),
     createdAt: saga.createdAt.toISOString(),
     updatedAt: saga.updatedAt.toISOString(),
     finishedAt: saga.finishedAt?.toISOString() ?? null,
@@ -21,9 +22,13 @@ export function toSagaView(saga: SagaRecord) {
 
 export type SagaView = ReturnType<typeof toSagaView>;
 
-function toStepView(step: StepRecord, circuitWait: SagaRecord['circuitWait']) {
+function toStepView(step: StepRecord, placed: PlannedStep) {
+  const circuitWait = step.awaiting ? step.circuitWait : null;
   return {
     name: step.name,
+    kind: placed.kind,
+    group: placed.group,
+    branch: placed.branch,
     status: step.status,
     attempts: step.attempts,
     startedAt: iso(step.startedAt),
@@ -39,7 +44,7 @@ function toStepView(step: StepRecord, circuitWait: SagaRecord['circuitWait']) {
           error: step.compensationError ?? null,
         }
       : null,
-    /** The current attempt waits, without using an attempt, for the open circuit of its participant host. */
+    /** The step's outstanding attempt waits, without using an attempt, for the open circuit of its participant host. */
     waitingOnCircuit: circuitWait ? { host: circuitWait.host, until: circuitWait.until } : null,
   };
 }

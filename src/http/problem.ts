@@ -34,6 +34,7 @@ const HTTP: Record<ErrorCode, { status: number; title: string }> = {
   CONCURRENT_UPDATE: { status: 409, title: 'Concurrent update' },
   SAGA_NOT_FOUND: { status: 404, title: 'Saga not found' },
   SAGA_STATE_CONFLICT: { status: 409, title: 'Not allowed in this saga status' },
+  PAST_PIVOT: { status: 409, title: 'The saga is past its pivot and only goes forward' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused' },
   UNAUTHENTICATED: { status: 401, title: 'Unauthenticated' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },

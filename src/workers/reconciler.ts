@@ -131,12 +131,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async redispatchMissing(): Promise<number> {
     // Work younger than two intervals is left to the fast path and the outbox relay.
     const staleMs = 2 * this.config.reconcileIntervalMs;
-    const sagas = await this.attempts.claimUnplaced(staleMs, BATCH);
+    const sagas = await this.attempts.claimUnplaced(staleMs, BATCH); // one row per outstanding attempt
     let redispatched = 0;
     for (const saga of sagas) {
-      const job = stepJob(saga.id, saga.run, { type: 'dispatch', step: saga.cursor, phase: saga.phase, attempt: saga.attempt, notBefore: null });
+      const job = stepJob(saga.id, saga.run, { type: 'dispatch', step: saga.step, phase: saga.phase, attempt: saga.attempt, notBefore: null });
       const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-      const spec = definition.steps[saga.cursor];
+      const spec = definition.steps[saga.step];
       const action = saga.phase === 'action' ? spec.action : spec.compensation;
       if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId, saga.carrier)) continue;
       await this.publisher.publish([job]);

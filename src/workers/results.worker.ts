@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
-import { DefinitionCache } from '../definitions/definition-cache.js';
 import { withDeadline } from '../common/with-deadline.js';
 import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
+import { isOutstanding } from '../engine/decide.js';
 import { SagaTransitions } from '../executions/saga-transitions.js';
+import type { SagaRecord } from '../executions/saga.records.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
@@ -24,7 +25,6 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(AppConfig) private readonly config: AppConfig,
     private readonly publisher: JobPublisher,
     private readonly sagas: SagaRepository,
-    private readonly definitions: DefinitionCache,
     private readonly transitions: SagaTransitions,
   ) {}
 
@@ -46,15 +46,18 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async applyResult(result: SagaTaskResult): Promise<void> {
-    const saga = await this.sagas.findOutstanding(
-      result.sagaId,
-      (s) => s.run === result.run && s.awaiting && s.phase === result.phase && s.attempt === result.attempt && s.steps[s.cursor]?.name === result.step,
-    );
+    const addressIn = (s: SagaRecord) => {
+      const step = s.steps.findIndex((t) => t.name === result.step);
+      return step < 0 ? null : { step, phase: result.phase, attempt: result.attempt };
+    };
+    const saga = await this.sagas.findOutstanding(result.sagaId, (s) => {
+      const address = addressIn(s);
+      return s.run === result.run && address !== null && isOutstanding(s, address);
+    });
     if (!saga || saga.run !== result.run) return;
-    const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-    const step = definition.steps.findIndex((s) => s.name === result.step);
-    if (step < 0) return;
-    const address = { step, phase: result.phase, attempt: result.attempt };
+    const address = addressIn(saga);
+    // A step this saga does not have: nothing to apply (the engine would call it stale anyway).
+    if (!address) return;
     const { outcome } = result;
     // Size, and what Postgres cannot store, are checked where every participant's reply is (storableOutcome).
     const input = outcome.ok

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import type { DefinitionSpec } from '../definitions/definition.model.js';
+import type { SagaPlan } from '../definitions/saga-plan.js';
+import { isOutstanding } from '../engine/decide.js';
 import { stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
 import { crashPoint } from '../common/crash-points.js';
@@ -24,8 +25,8 @@ export interface RunnerJob {
   defer?: (until: number) => Promise<never>;
 }
 
-const outstanding = (address: StepJobData) => (s: SagaRecord) =>
-  s.run === address.run && s.awaiting && s.cursor === address.step && s.phase === address.phase && s.attempt === address.attempt;
+/** Whether the job's attempt is still one of the saga's outstanding attempts (the engine's rule, on this run). */
+const outstanding = (address: StepJobData) => (s: SagaRecord) => s.run === address.run && isOutstanding(s, address);
 
 /**
  * Runs a saga's attempts in one BullMQ job: checks the job's attempt is still
@@ -57,9 +58,11 @@ export class StepRunner implements BeforeApplicationShutdown {
   async run(job: StepJobData, bull: RunnerJob = {}): Promise<void> {
     let address = job;
     let saga = await this.sagas.findOutstanding(job.sagaId, outstanding(address));
-    if (saga && !outstanding(address)(saga) && bull.id !== undefined && saga.carrier === bull.id && saga.awaiting) {
+    const carriedStep = saga && !outstanding(address)(saga) && bull.id !== undefined ? saga.steps.find((t) => t.awaiting !== null && t.carrier === bull.id) : undefined;
+    if (saga && carriedStep) {
       // This job carried the saga's attempts on, and runs again (its worker died, or it was deferred): take up the attempt it carried.
-      address = { sagaId: saga.id, run: saga.run, step: saga.cursor, phase: saga.phase, attempt: saga.attempt };
+      const phase = carriedStep.awaiting!;
+      address = { sagaId: saga.id, run: saga.run, step: carriedStep.index, phase, attempt: phase === Phase.ACTION ? carriedStep.attempts : carriedStep.compensationAttempts };
       this.logger.log({ msg: 'taking up the attempt this job carried', sagaId: saga.id, step: address.step, phase: address.phase, attempt: address.attempt });
     }
     const started = Date.now();
@@ -91,7 +94,7 @@ export class StepRunner implements BeforeApplicationShutdown {
     if (jobId === undefined || this.stopping || done >= CARRY_BUDGET.attempts || Date.now() - started >= CARRY_BUDGET.ms) return undefined;
     return {
       by: jobId,
-      accepts: (next: StepJob, definition: DefinitionSpec, now: Date) => {
+      accepts: (next: StepJob, definition: SagaPlan, now: Date) => {
         if (next.notBefore && Date.parse(next.notBefore) > now.getTime()) return false;
         const spec = definition.steps[next.data.step];
         const action = next.data.phase === Phase.ACTION ? spec?.action : spec?.compensation;
@@ -101,7 +104,7 @@ export class StepRunner implements BeforeApplicationShutdown {
   }
 
   /** Runs one attempt: an HTTP call, or the forward of a queue step (whose result comes back later). */
-  private async attempt(saga: SagaRecord, definition: DefinitionSpec, address: StepJobData, bull: RunnerJob, knownAt: number): Promise<AttemptResult | 'handed-over' | null> {
+  private async attempt(saga: SagaRecord, definition: SagaPlan, address: StepJobData, bull: RunnerJob, knownAt: number): Promise<AttemptResult | 'handed-over' | null> {
     const step = definition.steps[address.step];
     if (saga.stopRequested && address.phase === Phase.ACTION) {
       // Cancelled (or past its deadline) before this attempt began: do not call the participant.

@@ -55,6 +55,7 @@ describe('Definitions API (SPEC §1)', () => {
       const [reserve, charge, notify] = res.body.steps;
       expect(reserve).toEqual({
         name: 'reserve-inventory',
+        kind: 'compensatable',
         action: { type: 'http', method: 'POST', url: 'http://inventory:8080/reserve', headers: { 'x-team': 'shop' } },
         compensation: { type: 'http', method: 'POST', url: 'http://inventory:8080/release', headers: {} },
         retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10000 },
@@ -62,6 +63,7 @@ describe('Definitions API (SPEC §1)', () => {
       });
       expect(charge).toEqual({
         name: 'charge-payment',
+        kind: 'compensatable',
         action: { type: 'queue', queue: 'payments', task: 'charge' },
         compensation: { type: 'queue', queue: 'payments', task: 'refund' },
         retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10000 },
@@ -69,6 +71,7 @@ describe('Definitions API (SPEC §1)', () => {
       });
       expect(notify).toEqual({
         name: 'notify',
+        kind: 'compensatable',
         action: { type: 'http', method: 'POST', url: 'http://mailer:8080/send', headers: {} },
         compensation: null,
         retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10000 },

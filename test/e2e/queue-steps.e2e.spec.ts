@@ -160,7 +160,7 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
     const redis = new Redis(BASE_REDIS_URL);
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
-    const storedDeadline = async () => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [id])).rows[0].attempt_deadline as Date | null;
+    const storedDeadline = async () => (await db.query('SELECT max(attempt_deadline) AS attempt_deadline FROM saga_step WHERE saga_id = $1', [id])).rows[0].attempt_deadline as Date | null;
     let losing = true;
     // Nobody serves its queue; every timer the server arms is deleted at once, re-forwards included.
     const loseTimers = (async () => {
@@ -196,7 +196,7 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
     try {
-      const storedDeadline = async (id: string) => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [id])).rows[0].attempt_deadline as Date | null;
+      const storedDeadline = async (id: string) => (await db.query('SELECT max(attempt_deadline) AS attempt_deadline FROM saga_step WHERE saga_id = $1', [id])).rows[0].attempt_deadline as Date | null;
       // A first step: the insert arms it, so it is there as soon as the start answers.
       const firstId = await startSilent('queue-armed-first', 60_000);
       const first = (await api().get(`/v1/sagas/${firstId}`)).body;
@@ -230,7 +230,7 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
       const client = httpClient(apiOnly.baseUrl);
       await client.post('/v1/definitions', { name: 'queue-late', steps: [{ name: 'silent', action: { type: 'queue', queue: 'queue-late-queue', task: 'never' }, retry: { maxAttempts: 1 }, timeoutMs: 60_000 }] });
       const saga = (await client.post('/v1/sagas', { definition: 'queue-late' })).body;
-      const storedDeadline = async () => (await db.query('SELECT attempt_deadline FROM saga WHERE id = $1', [saga.id])).rows[0].attempt_deadline as Date;
+      const storedDeadline = async () => (await db.query('SELECT max(attempt_deadline) AS attempt_deadline FROM saga_step WHERE saga_id = $1', [saga.id])).rows[0].attempt_deadline as Date;
       const armed = (await storedDeadline()).getTime();
       expect(armed).toBe(Date.parse(saga.createdAt) + 60_000);
       await new Promise((r) => setTimeout(r, 1_500));
@@ -258,10 +258,10 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
     await db.connect();
     try {
       await waitFor('the attempt deadline to be stored', async () =>
-        (await db.query('SELECT 1 FROM saga WHERE id = $1 AND attempt_deadline IS NOT NULL', [id])).rowCount ? true : undefined,
+        (await db.query('SELECT 1 FROM saga_step WHERE saga_id = $1 AND attempt_deadline IS NOT NULL', [id])).rowCount ? true : undefined,
       );
       // Postgres is the truth: the timer job still waits 60 s, the stored deadline says the attempt is over.
-      await db.query(`UPDATE saga SET attempt_deadline = now() - interval '2 seconds' WHERE id = $1`, [id]);
+      await db.query(`UPDATE saga_step SET attempt_deadline = now() - interval '2 seconds' WHERE saga_id = $1 AND awaiting IS NOT NULL`, [id]);
       const saga = await settled(id, 5_000);
       expect(saga.status).toBe('COMPENSATED');
       expect(saga.steps[0].error.message).toMatch(/no result within the step timeout/);

@@ -1,6 +1,6 @@
 import { DefinitionCache } from '../../src/definitions/definition-cache.js';
 import { stepJob } from '../../src/dispatch/step-job.js';
-import { decide } from '../../src/engine/decide.js';
+import { decide, outstandingAttempts } from '../../src/engine/decide.js';
 import type { EngineInput } from '../../src/engine/saga-state.js';
 import { snapshotOf } from '../../src/executions/saga-transitions.js';
 import { patchRecord, type Transition } from '../../src/executions/patch-record.js';
@@ -64,13 +64,13 @@ describe(`${patchRecord.name} against the guarded update`, () => {
       return stored;
     }
 
-    const at = (s: SagaRecord) => ({ step: s.cursor, phase: s.phase, attempt: s.attempt });
+    const at = (s: SagaRecord) => outstandingAttempts(snapshotOf(s))[0];
     const carrying = await step((s) => ({ type: 'attempt-succeeded', ...at(s), output: { reserved: true, constructor: 'kept', nothing: null } }), 'job-7');
-    expect(carrying).toMatchObject({ carrier: 'job-7', cursor: 1, awaiting: true });
+    expect(carrying.steps[1]).toMatchObject({ carrier: 'job-7', awaiting: 'action' });
     // A retry after its backoff is published again, not carried: the carrier is cleared.
     const retrying = await step((s) => ({ type: 'attempt-failed', ...at(s), failure: { retryable: true, timedOut: true, message: 'slow' } }));
-    expect(retrying.carrier).toBeNull();
-    expect(retrying.notBefore).not.toBeNull();
+    expect(retrying.steps[1].carrier).toBeNull();
+    expect(retrying.steps[1].notBefore).not.toBeNull();
     await step(() => ({ type: 'cancel', by: 'tester', reason: 'changed my mind' }));
     await step((s) => ({ type: 'attempt-failed', ...at(s), failure: { retryable: false, timedOut: false, message: 'no', details: { status: 422 } } }));
     const compensated = await step((s) => ({ type: 'attempt-succeeded', ...at(s), output: { released: true } }));

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { canonicalJson } from '../../src/common/canonical-json.js';
+import type { StepSpec } from '../../src/definitions/definition.model.js';
 import { CreateDefinitionDto } from '../../src/definitions/dto/create-definition.dto.js';
 import { hashDefinition, normalizeDefinition } from '../../src/definitions/normalize-definition.js';
 
@@ -15,6 +16,7 @@ describe(normalizeDefinition.name, () => {
       steps: [
         {
           name: 'a',
+          kind: 'compensatable',
           action: { type: 'http', method: 'POST', url: 'http://x/a', headers: {} },
           compensation: null,
           retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10000 },
@@ -28,15 +30,47 @@ describe(normalizeDefinition.name, () => {
     const spec = normalizeDefinition(
       dto({ name: 'n', steps: [{ name: 'a', action: { type: 'http', url: 'http://x', headers: { 'X-Team': 'Shop' } } }] }),
     );
-    expect(spec.steps[0].action).toMatchObject({ headers: { 'x-team': 'Shop' } });
+    expect((spec.steps[0] as StepSpec).action).toMatchObject({ headers: { 'x-team': 'Shop' } });
   });
 
   it('should keep queue actions to queue and task', () => {
     const spec = normalizeDefinition(
       dto({ name: 'n', steps: [{ name: 'a', action: { type: 'queue', queue: 'q', task: 't' }, compensation: { type: 'queue', queue: 'q', task: 'u' } }] }),
     );
-    expect(spec.steps[0].action).toEqual({ type: 'queue', queue: 'q', task: 't' });
-    expect(spec.steps[0].compensation).toEqual({ type: 'queue', queue: 'q', task: 'u' });
+    expect((spec.steps[0] as StepSpec).action).toEqual({ type: 'queue', queue: 'q', task: 't' });
+    expect((spec.steps[0] as StepSpec).compensation).toEqual({ type: 'queue', queue: 'q', task: 'u' });
+  });
+});
+
+describe(`${normalizeDefinition.name} of groups and kinds`, () => {
+  const http = (url: string) => ({ type: 'http', url });
+
+  it('should keep a group as branches of normalized steps', () => {
+    const spec = normalizeDefinition(
+      dto({ name: 'n', steps: [{ name: 'g', parallel: [[{ name: 'a', action: http('http://x/a') }], [{ name: 'b', action: http('http://x/b'), kind: 'compensatable' }]] }] }),
+    );
+    expect(spec.steps[0]).toEqual({
+      name: 'g',
+      parallel: [
+        [expect.objectContaining({ name: 'a', kind: 'compensatable', action: { type: 'http', method: 'POST', url: 'http://x/a', headers: {} }, timeoutMs: 10000 })],
+        [expect.objectContaining({ name: 'b', kind: 'compensatable' })],
+      ],
+    });
+  });
+
+  it('should give a retriable step unlimited attempts (0) unless it says otherwise, and keep the other defaults', () => {
+    const spec = normalizeDefinition(
+      dto({
+        name: 'n',
+        steps: [
+          { name: 'p', kind: 'pivot', action: http('http://x/p') },
+          { name: 'r', kind: 'retriable', action: http('http://x/r') },
+          { name: 's', kind: 'retriable', action: http('http://x/s'), retry: { maxAttempts: 5, backoff: 'fixed' } },
+        ],
+      }),
+    );
+    expect(spec.steps.map((s) => (s as StepSpec).retry.maxAttempts)).toEqual([3, 0, 5]);
+    expect((spec.steps[1] as StepSpec).retry).toEqual({ maxAttempts: 0, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10000 });
   });
 });
 

@@ -1,7 +1,7 @@
 import { patchRecord } from '../../src/executions/patch-record.js';
 import { newSagaRecord, type SagaRecord } from '../../src/executions/saga.records.js';
 
-/** A RUNNING saga at step 0, attempt 1, with a stop requested and a circuit wait recorded. */
+/** A RUNNING saga awaiting step 0's first attempt, with a stop requested and a circuit wait recorded on that step. */
 const record = (): SagaRecord => ({
   ...newSagaRecord(
     {
@@ -12,43 +12,51 @@ const record = (): SagaRecord => ({
       correlationId: null,
       idempotencyKey: null,
       requestHash: null,
-      deadlineAt: new Date('2026-01-01T00:00:00Z'),
       stepNames: ['first', 'second'],
     },
-    { status: 'RUNNING', cursor: 0, phase: 'action', attempt: 1, awaiting: true },
-    new Map(),
+    { status: 'RUNNING', deadlineAt: new Date('2026-01-01T00:00:00Z') },
+    new Map([[0, { status: 'RUNNING', attempts: 1, awaiting: 'action' }]]),
     4,
     new Date('2025-01-01T00:00:00Z'),
   ),
   results: { first: { x: 1 } },
   stopRequested: { code: 'CANCELLED', message: 'stop' } as SagaRecord['stopRequested'],
-  circuitWait: { host: 'h', until: 'later' },
   version: 3,
 });
+
+const withCircuitWait = (r: SagaRecord): SagaRecord => ({ ...r, steps: r.steps.map((t) => (t.index === 0 ? { ...t, circuitWait: { host: 'h', until: 'later' } } : t)) });
 
 describe(patchRecord.name, () => {
   const now = new Date('2026-06-01T00:00:00Z');
 
   it('should set present fields (null included), keep absent ones, and move version and next_seq on', () => {
-    const r = record();
+    const r = withCircuitWait(record());
     const next = patchRecord(r, {
-      saga: { cursor: 1, attempt: 1, stopRequested: null },
-      steps: new Map([[1, { status: 'RUNNING', attempts: 1, startedAt: now }]]),
+      saga: { stopRequested: null },
+      steps: new Map([
+        [0, { status: 'SUCCEEDED', awaiting: null }],
+        [1, { status: 'RUNNING', attempts: 1, startedAt: now, awaiting: 'action' }],
+      ]),
       results: { second: { y: 2 } },
       events: [{ type: 'StepStarted' as never }, { type: 'StepSucceeded' as never }],
-      jobs: [{ queue: 'saga-steps', jobId: 'j', notBefore: '2026-06-01T00:00:01.000Z', data: {} as never }],
+      jobs: [{ queue: 'saga-steps', jobId: 'j', notBefore: '2026-06-01T00:00:01.000Z', data: { step: 1 } as never }],
       now,
     });
-    expect(next).toMatchObject({ cursor: 1, attempt: 1, phase: 'action', status: 'RUNNING', stopRequested: null, error: null, awaiting: true });
+    expect(next).toMatchObject({ status: 'RUNNING', stopRequested: null, error: null });
     expect(next.deadlineAt).toEqual(r.deadlineAt);
     expect(next.results).toEqual({ first: { x: 1 }, second: { y: 2 } });
     expect(next.version).toBe(4);
     expect(next.nextSeq).toBe(r.nextSeq + 2);
-    expect(next.circuitWait).toBeNull();
-    expect(next.notBefore).toEqual(new Date('2026-06-01T00:00:01.000Z'));
     expect(next.updatedAt).toBe(now);
-    expect(next.steps[0]).toEqual(r.steps[0]);
-    expect(next.steps[1]).toMatchObject({ status: 'RUNNING', attempts: 1, startedAt: now.toISOString(), finishedAt: null });
+    // The step whose attempt ended loses its circuit wait; the dispatched one gets its backoff and no carrier.
+    expect(next.steps[0]).toEqual({ ...r.steps[0], status: 'SUCCEEDED', awaiting: null, circuitWait: null });
+    expect(next.steps[1]).toMatchObject({ status: 'RUNNING', attempts: 1, startedAt: now.toISOString(), finishedAt: null, awaiting: 'action', notBefore: '2026-06-01T00:00:01.000Z', carrier: null });
+  });
+
+  it('should keep a circuit wait on a step the transition does not touch', () => {
+    const r = withCircuitWait(record());
+    const next = patchRecord(r, { saga: { status: 'COMPENSATING' }, steps: new Map(), results: {}, events: [], jobs: [], now });
+    expect(next.steps[0].circuitWait).toEqual({ host: 'h', until: 'later' });
     // The record it came from is not changed.
     expect(r.version).toBe(3);
     expect(r.results).toEqual({ first: { x: 1 } });

@@ -4,9 +4,14 @@ import { BACKOFFS, LIMITS } from '../definition.model.js';
 import type { Backoff } from '../definition.model.js';
 
 export class RetryPolicyDto {
-  @ApiPropertyOptional({ description: 'Attempts per phase, the first included', default: 3, minimum: 1, maximum: LIMITS.maxAttempts })
+  @ApiPropertyOptional({
+    description: 'Attempts per phase, the first included; 0 is unlimited (retriable steps only, and their default)',
+    default: 3,
+    minimum: 0,
+    maximum: LIMITS.maxAttempts,
+  })
   @IsOptional()
-  @Min(1)
+  @Min(0)
   @Max(LIMITS.maxAttempts)
   @IsInt()
   maxAttempts?: number;

@@ -1,10 +1,18 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { LIMITS, STEP_NAME_PATTERN } from '../definition.model.js';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { LIMITS, STEP_KINDS, STEP_NAME_PATTERN } from '../definition.model.js';
+import type { StepKind } from '../definition.model.js';
 import { ACTION_TYPE_OPTIONS, ActionDto, HttpActionDto, QueueActionDto } from './action.dto.js';
 import { RetryPolicyDto } from './retry-policy.dto.js';
 
+/**
+ * A top-level item of a definition: a step (with an action), or a parallel
+ * group (a name and `parallel`, SPEC §8). A group's branches hold steps of
+ * the same shape; that they are not groups themselves, and the rules that
+ * span steps (unique names, kinds, the step limit), are checked by
+ * CreateDefinitionDto.crossFieldErrors, so every error is reported at once.
+ */
 @ApiExtraModels(HttpActionDto, QueueActionDto)
 export class StepDto {
   @ApiProperty({ pattern: STEP_NAME_PATTERN.source, example: 'charge-payment' })
@@ -13,11 +21,12 @@ export class StepDto {
   name: string;
 
   @ApiProperty({ oneOf: [{ $ref: getSchemaPath(HttpActionDto) }, { $ref: getSchemaPath(QueueActionDto) }], discriminator: { propertyName: 'type' } })
+  @ValidateIf((step: StepDto) => step.parallel === undefined)
   @ValidateNested()
   @Type(() => ActionDto, ACTION_TYPE_OPTIONS)
-  @IsDefined()
+  @IsDefined({ message: 'is required (a step has an action; a group has `parallel` instead)' })
   @IsObject()
-  action: ActionDto;
+  action?: ActionDto;
 
   @ApiPropertyOptional({
     description: 'Undoes the action; a step without one is skipped when compensating',
@@ -43,4 +52,29 @@ export class StepDto {
   @Max(LIMITS.stepTimeoutMaxMs)
   @IsInt()
   timeoutMs?: number;
+
+  @ApiPropertyOptional({
+    enum: STEP_KINDS,
+    default: 'compensatable',
+    description:
+      'SPEC §9. pivot: the point of no return (at most one, top level, no compensation); retriable: after it, only goes forward (no compensation, unlimited attempts by default)',
+  })
+  @IsOptional()
+  @IsIn(STEP_KINDS, { message: `must be one of ${STEP_KINDS.join(', ')}` })
+  kind?: StepKind;
+
+  @ApiPropertyOptional({
+    description: `A parallel group (SPEC §8) instead of an action: ${LIMITS.minBranches}-${LIMITS.maxBranches} branches, each a list of steps run in order; the branches run at once. Groups do not nest.`,
+    type: 'array',
+    items: { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/StepDto' } },
+    minItems: LIMITS.minBranches,
+    maxItems: LIMITS.maxBranches,
+  })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => StepDto)
+  @ArrayMinSize(LIMITS.minBranches, { message: `must have at least ${LIMITS.minBranches} branches` })
+  @ArrayMaxSize(LIMITS.maxBranches, { message: `must have at most ${LIMITS.maxBranches} branches` })
+  @IsArray()
+  parallel?: StepDto[][];
 }

@@ -1,78 +1,21 @@
-import type { DefinitionSpec, StepSpec } from '../../../src/definitions/definition.model.js';
-import { applyDecision } from '../../support/apply-decision.js';
 import { decide } from '../../../src/engine/decide.js';
-import { newSagaSnapshot } from '../../../src/engine/new-saga.js';
-import type { AttemptFailure, Decision, EngineInput, SagaSnapshot } from '../../../src/engine/saga-state.js';
-
-const NOW = new Date('2026-01-01T00:00:00Z');
-
-function step(name: string, opts: { compensation?: boolean; maxAttempts?: number } = {}): StepSpec {
-  return {
-    name,
-    action: { type: 'http', method: 'POST', url: `http://p/${name}`, headers: {} },
-    compensation: opts.compensation === false ? null : { type: 'http', method: 'POST', url: `http://p/${name}/undo`, headers: {} },
-    retry: { maxAttempts: opts.maxAttempts ?? 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10_000 },
-    timeoutMs: 1000,
-  };
-}
-
-function def(steps: StepSpec[], onStepFailure: 'compensate' | 'pause' = 'compensate'): DefinitionSpec {
-  return { description: null, timeoutMs: null, onStepFailure, steps };
-}
-
-const fail = (f: Partial<AttemptFailure> = {}): AttemptFailure => ({ retryable: false, timedOut: false, message: 'boom', ...f });
-
-/** Drives a saga through inputs; `ok`/`err` address the outstanding attempt. */
-class Sim {
-  saga: SagaSnapshot;
-  log: Decision[] = [];
-
-  constructor(readonly definition: DefinitionSpec) {
-    this.saga = newSagaSnapshot(definition.steps.length);
-    this.send({ type: 'start' });
-  }
-
-  send(input: EngineInput): Decision {
-    const d = decide({ definition: this.definition, saga: this.saga, now: NOW, random: () => 0.5 }, input);
-    this.log.push(d);
-    if (d.outcome === 'applied') this.saga = applyDecision(this.saga, d);
-    return d;
-  }
-
-  ok(output: unknown = { ok: true }): Decision {
-    return this.send({ type: 'attempt-succeeded', step: this.saga.cursor, phase: this.saga.phase, attempt: this.saga.attempt, output });
-  }
-
-  err(failure: Partial<AttemptFailure> = {}): Decision {
-    return this.send({ type: 'attempt-failed', step: this.saga.cursor, phase: this.saga.phase, attempt: this.saga.attempt, failure: fail(failure) });
-  }
-
-  /** Every dispatch so far, as "step:phase#attempt". */
-  dispatches(): string[] {
-    return this.log.flatMap((d) =>
-      d.outcome === 'applied' ? d.commands.map((c) => `${this.definition.steps[c.step].name}:${c.phase}#${c.attempt}`) : [],
-    );
-  }
-
-  events(): string[] {
-    return this.log.flatMap((d) => (d.outcome === 'applied' ? d.events.map((e) => (e.step ? `${e.type}(${e.step})` : e.type)) : []));
-  }
-}
+import type { EngineInput } from '../../../src/engine/saga-state.js';
+import { def, NOW, Sim, step } from '../../support/engine-sim.js';
 
 describe(decide.name, () => {
   describe('forward execution', () => {
     it('should run steps strictly in order, one at a time, and complete', () => {
       const sim = new Sim(def([step('a'), step('b'), step('c')]));
-      expect(sim.saga).toMatchObject({ status: 'RUNNING', cursor: 0, phase: 'action', attempt: 1, awaiting: true });
+      expect(sim.view()).toMatchObject({ status: 'RUNNING', cursor: 0, phase: 'action', attempt: 1, awaiting: true });
       sim.ok({ r: 1 });
-      expect(sim.saga.cursor).toBe(1);
+      expect(sim.view().cursor).toBe(1);
       sim.ok();
       sim.ok();
       expect(sim.saga.status).toBe('COMPLETED');
-      expect(sim.saga.awaiting).toBe(false);
+      expect(sim.view().awaiting).toBe(false);
       expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1', 'c:action#1']);
       expect(sim.events()).toEqual([
-        'StepStarted(a)', 'StepSucceeded(a)', 'StepStarted(b)', 'StepSucceeded(b)', 'StepStarted(c)', 'StepSucceeded(c)', 'SagaCompleted',
+        'SagaStarted', 'StepStarted(a)', 'StepSucceeded(a)', 'StepStarted(b)', 'StepSucceeded(b)', 'StepStarted(c)', 'StepSucceeded(c)', 'SagaCompleted',
       ]);
       expect(sim.saga.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     });
@@ -122,7 +65,7 @@ describe(decide.name, () => {
       sim.err({ retryable: true, timedOut: true });
       sim.ok();
       expect(sim.saga.steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 2, lastAttemptTimedOut: false });
-      expect(sim.saga.cursor).toBe(1);
+      expect(sim.view().cursor).toBe(1);
     });
   });
 
@@ -133,7 +76,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.ok();
       sim.err();
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 2, phase: 'compensation', attempt: 1 });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', cursor: 2, phase: 'compensation', attempt: 1 });
       sim.ok();
       sim.ok();
       sim.ok();
@@ -150,7 +93,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.err({ retryable: true, timedOut: false });
       sim.err({ retryable: true, timedOut: true });
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation' });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation' });
       sim.ok();
       sim.ok();
       expect(sim.dispatches().filter((d) => d.includes('compensation'))).toEqual(['b:compensation#1', 'a:compensation#1']);
@@ -161,7 +104,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.err({ retryable: true, timedOut: true });
       sim.err({ retryable: false, timedOut: false });
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 0 });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', cursor: 0 });
     });
 
     it('should skip steps without a compensation', () => {
@@ -169,7 +112,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.ok();
       sim.err();
-      expect(sim.saga.cursor).toBe(0);
+      expect(sim.view().cursor).toBe(0);
       sim.ok();
       expect(sim.saga.status).toBe('COMPENSATED');
       expect(sim.saga.steps[1].status).toBe('SUCCEEDED');
@@ -179,7 +122,7 @@ describe(decide.name, () => {
       const sim = new Sim(def([step('a'), step('b')]));
       sim.err();
       expect(sim.saga.status).toBe('COMPENSATED');
-      expect(sim.events()).toEqual(['StepStarted(a)', 'StepFailed(a)', 'SagaCompensating', 'SagaCompensated']);
+      expect(sim.events()).toEqual(['SagaStarted', 'StepStarted(a)', 'StepFailed(a)', 'SagaCompensating', 'SagaCompensated']);
     });
 
     it('should retry a failed compensation with the step policy, then continue', () => {
@@ -201,8 +144,8 @@ describe(decide.name, () => {
       sim.err({ retryable: true });
       sim.err({ retryable: true });
       expect(sim.saga.status).toBe('FAILED');
-      expect(sim.saga.awaiting).toBe(false);
-      expect(sim.saga.cursor).toBe(1);
+      expect(sim.view().awaiting).toBe(false);
+      expect(sim.view().cursor).toBe(1);
       expect(sim.saga.steps[1]).toMatchObject({ status: 'COMPENSATION_FAILED', compensationStatus: 'FAILED' });
       expect(sim.saga.error).toMatchObject({ code: 'COMPENSATION_FAILED', step: 'b', cause: { code: 'STEP_FAILED', step: 'c' } });
       expect(sim.events().at(-1)).toBe('SagaFailed(b)');
@@ -214,7 +157,7 @@ describe(decide.name, () => {
       const sim = new Sim(def([step('a'), step('b')], 'pause'));
       sim.ok();
       sim.err();
-      expect(sim.saga).toMatchObject({ status: 'PAUSED', cursor: 1, awaiting: false });
+      expect(sim.view()).toMatchObject({ status: 'PAUSED', cursor: 1, awaiting: false });
       expect(sim.saga.error).toMatchObject({ code: 'STEP_FAILED', step: 'b' });
       expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1']);
     });
@@ -224,7 +167,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.err({ timedOut: true });
       sim.send({ type: 'cancel' });
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation' });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation' });
       expect(sim.saga.error).toMatchObject({ code: 'CANCELLED' });
       sim.ok();
       sim.ok();
@@ -240,12 +183,12 @@ describe(decide.name, () => {
       const sim = new Sim(def([step('a'), step('b'), step('c')]));
       sim.ok();
       sim.send({ type });
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', phase: 'action', cursor: 1, awaiting: true });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', phase: 'action', cursor: 1, awaiting: true });
       expect(sim.saga.stopRequested).toMatchObject({ code });
       expect(sim.events()).toContain(event);
       expect(sim.dispatches()).toEqual(['a:action#1', 'b:action#1']);
       sim.ok();
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', phase: 'compensation', cursor: 1, stopRequested: null });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', phase: 'compensation', cursor: 1, stopRequested: null });
       sim.ok();
       sim.ok();
       expect(sim.saga.status).toBe('COMPENSATED');
@@ -258,7 +201,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.send({ type: 'cancel' });
       sim.err({ retryable: true });
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 0, phase: 'compensation' });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', cursor: 0, phase: 'compensation' });
       expect(sim.saga.steps[1].status).toBe('FAILED');
     });
 
@@ -267,7 +210,7 @@ describe(decide.name, () => {
       sim.ok();
       sim.send({ type: 'cancel' });
       sim.err({ retryable: true, timedOut: true });
-      expect(sim.saga).toMatchObject({ cursor: 1, phase: 'compensation' });
+      expect(sim.view()).toMatchObject({ cursor: 1, phase: 'compensation' });
     });
 
     it.each([
@@ -320,17 +263,17 @@ describe(decide.name, () => {
       sim.ok();
       sim.err({ retryable: true });
       sim.err({ retryable: true });
-      expect(sim.saga).toMatchObject({ status: 'PAUSED', cursor: 1, attempt: 2 });
+      expect(sim.view()).toMatchObject({ status: 'PAUSED', cursor: 1, attempt: 2 });
       const d = sim.send({ type: 'replay', reason: 'fixed the card service', by: 'ops' });
       expect(d.outcome).toBe('applied');
-      expect(sim.saga).toMatchObject({ status: 'RUNNING', cursor: 1, phase: 'action', attempt: 3, attemptBase: 2, awaiting: true, error: null });
+      expect(sim.view()).toMatchObject({ status: 'RUNNING', cursor: 1, phase: 'action', attempt: 3, attemptBase: 2, awaiting: true, error: null });
       expect(d.outcome === 'applied' && d.events[0]).toEqual({
         type: 'SagaReplayed',
         data: { fromStatus: 'PAUSED', run: 1, reason: 'fixed the card service', by: 'ops', step: 'b' },
       });
       // The fresh budget: two more attempts (3 and 4), not zero.
       sim.err({ retryable: true });
-      expect(sim.saga).toMatchObject({ status: 'RUNNING', attempt: 4 });
+      expect(sim.view()).toMatchObject({ status: 'RUNNING', attempt: 4 });
       // A late result of an attempt made before the replay is stale.
       expect(sim.send({ type: 'attempt-succeeded', step: 1, phase: 'action', attempt: 2, output: 1 }).outcome).toBe('stale');
       sim.ok();
@@ -345,7 +288,7 @@ describe(decide.name, () => {
       sim.err({ retryable: true });
       sim.send({ type: 'replay' });
       sim.err({ retryable: true });
-      expect(sim.saga).toMatchObject({ status: 'RUNNING', attempt: 4 });
+      expect(sim.view()).toMatchObject({ status: 'RUNNING', attempt: 4 });
       sim.err({ retryable: true });
       expect(sim.saga.status).toBe('PAUSED');
       expect(sim.saga.error?.message).toContain('2 attempts since the last replay');
@@ -357,10 +300,10 @@ describe(decide.name, () => {
       sim.ok();
       sim.err(); // c fails: compensate b, then a
       sim.err(); // b's compensation fails for good (1 attempt)
-      expect(sim.saga).toMatchObject({ status: 'FAILED', cursor: 1, phase: 'compensation' });
+      expect(sim.view()).toMatchObject({ status: 'FAILED', cursor: 1, phase: 'compensation' });
       expect(sim.saga.error).toMatchObject({ code: 'COMPENSATION_FAILED', cause: { code: 'STEP_FAILED', step: 'c' } });
       sim.send({ type: 'replay' });
-      expect(sim.saga).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation', attempt: 2, attemptBase: 1 });
+      expect(sim.view()).toMatchObject({ status: 'COMPENSATING', cursor: 1, phase: 'compensation', attempt: 2, attemptBase: 1 });
       expect(sim.saga.error).toMatchObject({ code: 'STEP_FAILED', step: 'c' });
       expect(sim.saga.steps[1]).toMatchObject({ status: 'COMPENSATING', compensationStatus: 'RUNNING', compensationAttempts: 2 });
       sim.ok();
@@ -386,11 +329,11 @@ describe(decide.name, () => {
       expect(d.events[0]).toMatchObject({ type: 'SagaReplayed', data: { fromStatus: 'COMPENSATED', run: 2, previousRun: 1, newInput: true } });
       sim.ok();
       sim.ok();
-      expect(sim.saga).toMatchObject({ status: 'COMPLETED', run: 2 });
+      expect(sim.view()).toMatchObject({ status: 'COMPLETED', run: 2 });
     });
 
     it('should restart the saga deadline clock', () => {
-      const sim = new Sim({ ...def([step('a')], 'pause'), timeoutMs: 60_000 });
+      const sim = new Sim(def([step('a')], 'pause', 60_000));
       sim.err();
       const d = sim.send({ type: 'replay' });
       expect(d.outcome === 'applied' && d.saga.deadlineAt).toEqual(new Date(NOW.getTime() + 60_000));

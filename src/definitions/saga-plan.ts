@@ -1,0 +1,84 @@
+import { type DefinitionSpec, isGroup, type OnStepFailure, type StepSpec } from './definition.model.js';
+
+/** A step of a definition with where it sits: its flat index and, inside a group, the group and branch. */
+export interface PlannedStep extends StepSpec {
+  /** Position in the flat list of steps (definition order; a group's steps branch by branch). */
+  index: number;
+  /** The group's name, or null for a top-level step. */
+  group: string | null;
+  /** The branch within the group (0-based), or null for a top-level step. */
+  branch: number | null;
+  /** Index of the top-level item (step or group) the step belongs to. */
+  stage: number;
+  /** Where the step is in the definition, as field-path segments (`['steps', 2, 'parallel', 0, 1]`). */
+  path: Array<string | number>;
+}
+
+/**
+ * A top-level item as the engine runs it: a group's branches, or a single
+ * step as a stage of one branch of one step. Branches hold flat indexes, in order.
+ */
+export interface Stage {
+  name: string;
+  group: boolean;
+  branches: number[][];
+}
+
+/**
+ * A definition compiled for execution (SPEC §8–§9): every step in one flat
+ * list (the index the saga's step rows, jobs and history use), the stages in
+ * order, and the point of no return. Pure and cached with the definition.
+ */
+export interface SagaPlan {
+  description: string | null;
+  timeoutMs: number | null;
+  onStepFailure: OnStepFailure;
+  steps: PlannedStep[];
+  stages: Stage[];
+  /**
+   * Flat index of the point of no return: the pivot, or without one the
+   * first retriable step; null when there is neither. Once it has
+   * succeeded, the saga only goes forward.
+   */
+  pivot: number | null;
+}
+
+/** Plans by the stored definition object: a version is immutable, and cached readers hold one object per version. */
+const plans = new WeakMap<DefinitionSpec, SagaPlan>();
+
+export function planOf(spec: DefinitionSpec): SagaPlan {
+  let plan = plans.get(spec);
+  if (!plan) {
+    plan = compile(spec);
+    plans.set(spec, plan);
+  }
+  return plan;
+}
+
+function compile(spec: DefinitionSpec): SagaPlan {
+  const steps: PlannedStep[] = [];
+  const stages: Stage[] = [];
+  spec.steps.forEach((item, stage) => {
+    if (isGroup(item)) {
+      const branches = item.parallel.map((branch, b) =>
+        branch.map((step, k) => {
+          const index = steps.length;
+          steps.push({ ...step, index, group: item.name, branch: b, stage, path: ['steps', stage, 'parallel', b, k] });
+          return index;
+        }),
+      );
+      stages.push({ name: item.name, group: true, branches });
+    } else {
+      const index = steps.length;
+      steps.push({ ...item, index, group: null, branch: null, stage, path: ['steps', stage] });
+      stages.push({ name: item.name, group: false, branches: [[index]] });
+    }
+  });
+  const pivot = steps.find((s) => s.kind === 'pivot') ?? steps.find((s) => s.kind === 'retriable');
+  return { description: spec.description, timeoutMs: spec.timeoutMs, onStepFailure: spec.onStepFailure, steps, stages, pivot: pivot?.index ?? null };
+}
+
+/** Every step of a definition in flat order, with its field path. */
+export function flatSteps(spec: DefinitionSpec): PlannedStep[] {
+  return planOf(spec).steps;
+}
