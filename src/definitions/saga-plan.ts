@@ -82,3 +82,18 @@ function compile(spec: DefinitionSpec): SagaPlan {
 export function flatSteps(spec: DefinitionSpec): PlannedStep[] {
   return planOf(spec).steps;
 }
+
+/**
+ * SPEC §8: the outputs a step's envelope carries: exactly those of the steps
+ * before its stage, and of the earlier steps of its own branch (a sibling
+ * branch's outputs are not its business, and may not exist yet).
+ */
+export function visibleResults(plan: SagaPlan, index: number, results: Record<string, unknown>): Record<string, unknown> {
+  const step = plan.steps[index];
+  const out: Record<string, unknown> = {};
+  for (const other of plan.steps) {
+    const visible = other.stage < step.stage || (other.stage === step.stage && other.branch === step.branch && other.index < index);
+    if (visible && Object.hasOwn(results, other.name)) out[other.name] = results[other.name];
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DefinitionCache } from '../definitions/definition-cache.js';
-import type { SagaPlan } from '../definitions/saga-plan.js';
+import { visibleResults, type SagaPlan } from '../definitions/saga-plan.js';
 import { isOutstanding } from '../engine/decide.js';
 import { stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
@@ -119,7 +119,8 @@ export class StepRunner implements BeforeApplicationShutdown {
       attempt: address.attempt,
       idempotencyKey: `${saga.id}:${saga.run}:${step.name}:${address.phase}`,
       input: saga.input,
-      results: saga.results,
+      // An action sees the outputs before it (SPEC §8: not a sibling branch's); a compensation sees every output, its own step's included.
+      results: address.phase === Phase.ACTION ? visibleResults(definition, address.step, saga.results) : saga.results,
     };
     if (action.type === 'queue') {
       // The participant's worker reports to the results queue; a timer ends the attempt if it does not.

@@ -239,7 +239,8 @@ describe('Definitions API (SPEC §1)', () => {
       ['step timeoutMs of 0', () => step0((s) => (s.timeoutMs = 0)), 'steps[0].timeoutMs'],
       ['step timeoutMs over a day', () => step0((s) => (s.timeoutMs = 86_400_001)), 'steps[0].timeoutMs'],
       ['unknown top-level field', () => ({ ...base(), owner: 'me' }), 'owner'],
-      ['unknown step field', () => step0((s) => (s.parallel = true)), 'steps[0].parallel'],
+      ['unknown step field', () => step0((s) => (s.owner = 'me')), 'steps[0].owner'],
+      ['parallel that is not a list of branches', () => step0((s) => (s.parallel = true)), 'steps[0].parallel'],
       ['unknown action field', () => step0((s) => (s.action.body = {})), 'steps[0].action.body'],
       ['unknown retry field', () => step0((s) => (s.retry.jitter = true)), 'steps[0].retry.jitter'],
     ];
@@ -272,6 +273,90 @@ describe('Definitions API (SPEC §1)', () => {
       b.steps[0].timeoutMs = -5;
       expect((await api.post('/v1/definitions', b)).status).toBe(400);
       expect((await api.get('/v1/definitions/never-stored')).status).toBe(404);
+    });
+  });
+
+  describe('groups and kinds (SPEC §8, §9)', () => {
+    const q = (task: string) => ({ type: 'queue', queue: 'q', task });
+    const s = (name: string, extra: Record<string, unknown> = {}) => ({ name, action: q(name), compensation: q(`${name}-undo`), ...extra });
+    const r = (name: string, extra: Record<string, unknown> = {}) => ({ name, kind: 'retriable', action: q(name), ...extra });
+    const p = (name: string, extra: Record<string, unknown> = {}) => ({ name, kind: 'pivot', action: q(name), ...extra });
+    const g = (name: string, ...branches: unknown[]) => ({ name, parallel: branches });
+    const body = (...steps: unknown[]) => ({ name: 'grouped', steps });
+
+    const cases: Array<[string, () => unknown, string]> = [
+      ['a nested group', () => body(s('a'), g('g', [g('inner', [s('x')], [s('y')])], [s('b')])), 'steps[1].parallel[0][0].parallel'],
+      ['a duplicate name across branches', () => body(g('g', [s('a')], [s('a')])), 'steps[0].parallel[1][0].name'],
+      ['a group named like a step', () => body(s('a'), g('a', [s('b')], [s('c')])), 'steps[1].name'],
+      [
+        'over 100 steps in all, groups included',
+        () => body(...Array.from({ length: 3 }, (_, k) => g(`g${k}`, ...Array.from({ length: 10 }, (_, b) => Array.from({ length: 4 }, (_, i) => s(`s${k}-${b}-${i}`)))))),
+        'steps',
+      ],
+      ['a group of one branch', () => body(g('g', [s('a')])), 'steps[0].parallel'],
+      ['a group of 11 branches', () => body(g('g', ...Array.from({ length: 11 }, (_, i) => [s(`b${i}`)]))), 'steps[0].parallel'],
+      ['an empty branch', () => body(g('g', [s('a')], [])), 'steps[0].parallel[1]'],
+      ['a branch that is not a list', () => body(g('g', [s('a')], s('b'))), 'steps[0].parallel[1]'],
+      ['a group with an action', () => body({ ...g('g', [s('a')], [s('b')]), action: q('x') }), 'steps[0].action'],
+      ['a group with a retry policy', () => body({ ...g('g', [s('a')], [s('b')]), retry: { maxAttempts: 2 } }), 'steps[0].retry'],
+      ['a bad url in a branch step', () => body(g('g', [s('a', { action: { type: 'http', url: 'nope' } })], [s('b')])), 'steps[0].parallel[0][0].action.url'],
+      [
+        'a reserved header in a branch step',
+        () => body(g('g', [s('a')], [s('b', { action: { type: 'http', url: 'http://x/b', headers: { 'X-Saga-Id': 'mine' } } })])),
+        'steps[0].parallel[1][0].action.headers',
+      ],
+      ['an unknown kind', () => body(s('a', { kind: 'final' })), 'steps[0].kind'],
+      ['two pivots', () => body(s('a'), p('p1'), p('p2')), 'steps[2].kind'],
+      ['a pivot inside a group', () => body(s('a'), g('g', [p('p')], [s('b')])), 'steps[1].parallel[0][0].kind'],
+      ['a compensatable step after the pivot', () => body(s('a'), p('p'), s('b')), 'steps[2].kind'],
+      ['a compensatable step after a retriable step', () => body(s('a'), r('r'), s('b', { kind: 'compensatable' })), 'steps[2].kind'],
+      ['a compensatable branch step after the pivot', () => body(p('p'), g('g', [r('r1')], [s('c')])), 'steps[1].parallel[1][0].kind'],
+      ['a pivot after a retriable step', () => body(r('r'), p('p')), 'steps[1].kind'],
+      ['a compensation on the pivot', () => body(p('p', { compensation: q('undo') })), 'steps[0].compensation'],
+      ['a compensation on a retriable step', () => body(p('p'), r('r', { compensation: q('undo') })), 'steps[1].compensation'],
+      ['maxAttempts 0 on a compensatable step', () => body(s('a', { retry: { maxAttempts: 0 } })), 'steps[0].retry.maxAttempts'],
+      ['maxAttempts 0 on the pivot', () => body(p('p', { retry: { maxAttempts: 0 } })), 'steps[0].retry.maxAttempts'],
+      ['without a pivot, a first retriable step inside a group', () => body(s('a'), g('g', [r('r1')], [r('r2')])), 'steps[1].parallel[0][0].kind'],
+    ];
+
+    it.each(cases)('should refuse %s with 400 naming the field', async (_label, make, path) => {
+      const res = await api.post('/v1/definitions', make());
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    });
+
+    const full = () =>
+      body(s('reserve'), g('prepare', [s('charge')], [s('book'), { name: 'label', action: q('label') }]), p('capture'), r('receipt'), r('ship', { retry: { maxAttempts: 5 } }));
+
+    it('should store a definition with a group, a pivot and retriable steps, every default explicit', async () => {
+      const res = await api.post('/v1/definitions', full());
+      expect(res.status).toBe(201);
+      const [reserve, prepare, capture, receipt, ship] = res.body.steps;
+      expect(reserve).toMatchObject({ name: 'reserve', kind: 'compensatable' });
+      expect(prepare).toEqual({
+        name: 'prepare',
+        parallel: [
+          [expect.objectContaining({ name: 'charge', kind: 'compensatable', compensation: q('charge-undo'), retry: expect.objectContaining({ maxAttempts: 3 }) })],
+          [expect.objectContaining({ name: 'book', kind: 'compensatable' }), expect.objectContaining({ name: 'label', kind: 'compensatable', compensation: null })],
+        ],
+      });
+      expect(capture).toMatchObject({ kind: 'pivot', compensation: null, retry: { maxAttempts: 3 } });
+      expect(receipt).toMatchObject({ kind: 'retriable', compensation: null, retry: { maxAttempts: 0, backoff: 'exponential' } });
+      expect(ship).toMatchObject({ kind: 'retriable', retry: { maxAttempts: 5 } });
+      // Posting it again finds the same version.
+      const again = await api.post('/v1/definitions', full());
+      expect(again.status).toBe(200);
+      expect(again.body.version).toBe(res.body.version);
+    });
+
+    it('should keep the header names of a branch step exactly as sent, even ones that shadow Object.prototype', async () => {
+      const res = await api.post('/v1/definitions', {
+        name: 'grouped-headers',
+        steps: [g('g', [{ name: 'a', action: { type: 'http', url: 'http://x/a', headers: { constructor: 'kept' } } }], [s('b')])],
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.steps[0].parallel[0][0].action.headers).toEqual({ constructor: 'kept' });
     });
   });
 

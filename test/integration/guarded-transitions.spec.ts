@@ -116,7 +116,7 @@ describe('Guarded transitions', () => {
     expect(kept).not.toBe(stored);
     expect(normal(kept)).toEqual(normal(stored));
     expect(stored).toMatchObject({ results: { k1: expect.anything() } });
-    expect(stored.steps[1]).toMatchObject({ awaiting: 'action', attempts: 1 });
+    expect(stored!.steps[1]).toMatchObject({ awaiting: 'action', attempts: 1 });
   });
 
   it('should delete published outbox rows with the saga writes that follow, not in statements of their own', async () => {
