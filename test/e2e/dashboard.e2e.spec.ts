@@ -331,6 +331,88 @@ describe('Dashboard at /ui (browser)', () => {
     await page.getByRole('button', { name: '← Newer' }).click();
     await waitFor('page 1 again', async () => ((await rowIds())[0] === all[0] ? true : undefined));
   });
+
+  /** The timeline as drawn: its sections (top-level rows, or a group with its lanes) and the bars in each. */
+  async function drawnSections(page: Page) {
+    /** The DOM as this callback uses it (the tests compile without DOM types). */
+    interface El {
+      children: ArrayLike<El>;
+      matches(selector: string): boolean;
+      getAttribute(name: string): string | null;
+      querySelector(selector: string): El | null;
+      querySelectorAll(selector: string): ArrayLike<El>;
+      getBoundingClientRect(): { left: number };
+    }
+    return page.locator('[data-testid="timeline"]').evaluate((node) => {
+      const timeline = node as unknown as El;
+      const label = (el: El) => `${el.getAttribute('data-phase')}:${el.getAttribute('data-step')}:${el.getAttribute('data-outcome')}`;
+      const out: Array<{ group: string | null; phase?: string; lanes: Array<{ branch: string | null; bars: string[]; lefts: number[] }> }> = [];
+      for (const child of Array.from(timeline.children)) {
+        if (child.matches('[data-testid="timeline-group"]')) {
+          out.push({
+            group: child.getAttribute('data-group'),
+            phase: child.getAttribute('data-phase') ?? undefined,
+            lanes: Array.from(child.querySelectorAll('[data-testid="timeline-lane"]')).map((lane) => {
+              const bars = Array.from(lane.querySelectorAll('[data-testid="timeline-bar"][data-kind="attempt"]'));
+              return { branch: lane.getAttribute('data-branch'), bars: bars.map(label), lefts: bars.map((b) => b.getBoundingClientRect().left) };
+            }),
+          });
+        } else {
+          const bar = child.querySelector('[data-testid="timeline-bar"][data-kind="attempt"]');
+          if (bar) out.push({ group: null, lanes: [{ branch: null, bars: [label(bar)], lefts: [bar.getBoundingClientRect().left] }] });
+        }
+      }
+      return out;
+    });
+  }
+
+  it('should draw a group as parallel lanes and its compensation unwinding branch by branch, for a COMPENSATED saga with a failed branch', async () => {
+    const register = sagaApi(api).register;
+    p.on('/lane-a1', () => ({ status: 200, body: { a1: true }, delayMs: 150 }));
+    p.on('/lane-b1', () => ({ status: 422, body: { error: 'no courier' }, delayMs: 300 }));
+    await register('lanes', [step('lane-before'), { name: 'prepare', parallel: [[step('lane-a1'), step('lane-a2')], [step('lane-b1')]] }, step('lane-after')]);
+    const id = await start('lanes', 'order-lanes');
+    expect((await settled(id)).status).toBe('COMPENSATED');
+    const page = await openDashboard(TEST_ADMIN_KEY, `#/sagas/${id}`);
+    await page.locator('[data-testid="timeline-lane"]').first().waitFor();
+    const sections = await drawnSections(page);
+    expect(sections.map((s) => ({ group: s.group, phase: s.phase, lanes: s.lanes.map((l) => [l.branch, l.bars]) }))).toEqual([
+      { group: null, phase: undefined, lanes: [[null, ['action:lane-before:succeeded']]] },
+      { group: 'prepare', phase: 'action', lanes: [['0', ['action:lane-a1:succeeded', 'action:lane-a2:succeeded']], ['1', ['action:lane-b1:failed']]] },
+      { group: 'prepare', phase: 'compensation', lanes: [['0', ['compensation:lane-a2:succeeded', 'compensation:lane-a1:succeeded']]] },
+      { group: null, phase: undefined, lanes: [[null, ['compensation:lane-before:succeeded']]] },
+    ]);
+    // The branches ran at once: both lanes start at the same place on the time axis.
+    const [a, b] = sections[1].lanes;
+    expect(Math.abs(a.lefts[0] - b.lefts[0])).toBeLessThan(3);
+    // The steps table says where each step sits.
+    await expect(page.locator('[data-testid="step-place"]').allTextContents()).resolves.toEqual(['prepare · branch 1', 'prepare · branch 1', 'prepare · branch 2']);
+  });
+
+  it('should replay a PAUSED saga whose branch failed, resuming the other branch, and draw both lanes to COMPLETED', async () => {
+    const register = sagaApi(api).register;
+    const desk = { closed: true };
+    p.on('/lane-approve', () => (desk.closed ? { status: 422, body: { error: 'desk closed' } } : { status: 200, body: { approved: true } }));
+    p.on('/lane-pack', () => ({ status: 200, body: { packed: true }, delayMs: 200 }));
+    await register('lanes-paused', [{ name: 'checks', parallel: [[step('lane-approve', { retry: { maxAttempts: 1 } })], [step('lane-pack'), step('lane-label')]] }], { onStepFailure: 'pause' });
+    const id = await start('lanes-paused', 'order-lanes-paused');
+    const paused = await settled(id);
+    expect(paused.status).toBe('PAUSED');
+    expect(paused.steps.map((s: { status: string }) => s.status)).toEqual(['FAILED', 'SUCCEEDED', 'PENDING']);
+    const page = await openDashboard(TEST_ADMIN_KEY, `#/sagas/${id}`);
+    const status = page.locator('.summary [data-testid="status"]');
+    await expect(status.textContent()).resolves.toBe('PAUSED');
+    desk.closed = false;
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Replay' }).click();
+    await waitFor('COMPLETED on the page', async () => ((await status.textContent()) === 'COMPLETED' ? true : undefined));
+    await waitFor('the label bar', async () => ((await page.locator('[data-testid="timeline-bar"][data-step="lane-label"]').count()) === 1 ? true : undefined));
+    const lanes = (await drawnSections(page)).flatMap((s) => s.lanes.map((l) => [l.branch, l.bars]));
+    expect(lanes).toEqual([
+      ['0', ['action:lane-approve:failed', 'action:lane-approve:succeeded']],
+      ['1', ['action:lane-pack:succeeded', 'action:lane-label:succeeded']],
+    ]);
+  });
 });
 
 describe('Dashboard files (HTTP)', () => {

@@ -1,4 +1,4 @@
-import { buildTimeline, runsOf, type TimelineEvent } from '../../ui/src/timeline.js';
+import { buildTimeline, runsOf, sectionsOf, type TimelineEvent } from '../../ui/src/timeline.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 let seq = 0;
@@ -86,5 +86,33 @@ describe('dashboard timeline (events → bars)', () => {
   it('should draw nothing for a run without steps', () => {
     expect(buildTimeline([ev('SagaStarted', 0)], 1, T0 + 5).bars).toEqual([]);
     expect(buildTimeline([], 1, T0).bars).toEqual([]);
+  });
+
+  it('should lay a group out as parallel lanes, one per branch, and its unwinding branch by branch before the steps before it', () => {
+    const g = (branch: number) => ({ data: { group: 'prepare', branch } });
+    const events = [
+      ev('StepStarted', 0, act('reserve')),
+      ev('StepSucceeded', 10, act('reserve')),
+      ev('StepStarted', 10, { ...act('charge'), ...g(0) }),
+      ev('StepStarted', 10, { ...act('book'), ...g(1) }),
+      ev('StepSucceeded', 20, { ...act('charge'), ...g(0) }),
+      ev('StepFailed', 30, { ...act('book'), data: { group: 'prepare', branch: 1, error: { message: 'no courier' } } }),
+      ev('SagaCompensating', 30),
+      ev('CompensationStarted', 30, { ...comp('charge'), ...g(0) }),
+      ev('CompensationSucceeded', 40, { ...comp('charge'), ...g(0) }),
+      ev('CompensationStarted', 40, comp('reserve')),
+      ev('CompensationSucceeded', 45, comp('reserve')),
+    ];
+    const sections = sectionsOf(buildTimeline(events, 1, T0 + 1000));
+    const shape = sections.map((s) => ({ group: s.group, phase: s.phase, lanes: s.lanes.map((l) => [l.branch, l.bars.map((b) => `${b.phase}:${b.step}`)]) }));
+    expect(shape).toEqual([
+      { group: null, phase: 'action', lanes: [[null, ['action:reserve']]] },
+      { group: 'prepare', phase: 'action', lanes: [[0, ['action:charge']], [1, ['action:book']]] },
+      { group: 'prepare', phase: 'compensation', lanes: [[0, ['compensation:charge']]] },
+      { group: null, phase: 'compensation', lanes: [[null, ['compensation:reserve']]] },
+    ]);
+    // The branches overlap in time: that is what the lanes show.
+    const [charge, book] = sections[1].lanes.map((l) => l.bars[0]);
+    expect(charge.start).toBe(book.start);
   });
 });

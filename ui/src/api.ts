@@ -38,6 +38,9 @@ export interface SagaSummary {
 
 export interface StepView {
   name: string;
+  kind: 'compensatable' | 'pivot' | 'retriable';
+  group: string | null;
+  branch: number | null;
   status: string;
   attempts: number;
   startedAt: string | null;

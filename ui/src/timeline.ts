@@ -20,6 +20,9 @@ export type BarOutcome = 'succeeded' | 'failed' | 'running' | 'wait';
 
 export interface Bar {
   step: string;
+  /** The parallel group of the step, and its branch (SPEC §8); null outside a group. */
+  group: string | null;
+  branch: number | null;
   phase: 'action' | 'compensation';
   attempt: number;
   kind: 'attempt' | 'wait';
@@ -41,6 +44,50 @@ const STARTED = new Set<string>([EventType.StepStarted, EventType.CompensationSt
 const SUCCEEDED = new Set<string>([EventType.StepSucceeded, EventType.CompensationSucceeded]);
 const FAILED = new Set<string>([EventType.StepFailed, EventType.CompensationFailed]);
 
+/** Where a step's event puts it: a group's steps carry `group` and `branch` in `data`. */
+function placeOf(e: TimelineEvent): { group: string | null; branch: number | null } {
+  const group = typeof e.data?.group === 'string' ? e.data.group : null;
+  const branch = typeof e.data?.branch === 'number' ? e.data.branch : null;
+  return group === null ? { group: null, branch: null } : { group, branch };
+}
+
+/** A lane of the timeline: the bars of one branch of a group, or of the steps outside groups. */
+export interface Lane {
+  branch: number | null;
+  bars: Bar[];
+}
+
+/**
+ * Consecutive bars of one group (or outside any) form a section, in time
+ * order: the steps before a group, the group running with one lane per
+ * branch, the group unwinding branch by branch, then the steps before it
+ * unwinding.
+ */
+export interface Section {
+  group: string | null;
+  phase: 'action' | 'compensation';
+  lanes: Lane[];
+}
+
+export function sectionsOf(timeline: Timeline): Section[] {
+  const sections: Section[] = [];
+  for (const bar of timeline.bars) {
+    let section = sections.at(-1);
+    if (!section || section.group !== bar.group || (bar.group !== null && section.phase !== bar.phase)) {
+      section = { group: bar.group, phase: bar.phase, lanes: [] };
+      sections.push(section);
+    }
+    let lane = section.lanes.find((l) => l.branch === bar.branch);
+    if (!lane) {
+      lane = { branch: bar.branch, bars: [] };
+      section.lanes.push(lane);
+    }
+    lane.bars.push(bar);
+  }
+  for (const section of sections) section.lanes.sort((a, b) => (a.branch ?? 0) - (b.branch ?? 0));
+  return sections;
+}
+
 /** Runs present in a history, oldest first. */
 export function runsOf(events: readonly TimelineEvent[]): number[] {
   return [...new Set(events.map((e) => e.run))].sort((a, b) => a - b);
@@ -52,7 +99,7 @@ export function buildTimeline(events: readonly TimelineEvent[], run: number, now
   const open = new Map<string, Bar>();
   const key = (step: string, phase: string, attempt: number) => `${phase}\u0000${step}\u0000${attempt}`;
   const begin = (e: TimelineEvent, start: number, estimatedStart: boolean) => {
-    const bar: Bar = { step: e.step!, phase: e.phase!, attempt: e.attempt!, kind: 'attempt', start, end: start, outcome: 'running', estimatedStart, error: null };
+    const bar: Bar = { step: e.step!, ...placeOf(e), phase: e.phase!, attempt: e.attempt!, kind: 'attempt', start, end: start, outcome: 'running', estimatedStart, error: null };
     bars.push(bar);
     open.set(key(bar.step, bar.phase, bar.attempt), bar);
   };
@@ -64,7 +111,7 @@ export function buildTimeline(events: readonly TimelineEvent[], run: number, now
       begin(e, at, false);
     } else if (e.type === EventType.StepRetryScheduled) {
       const due = at + Number(e.data?.delayMs ?? 0);
-      bars.push({ step: e.step, phase: e.phase, attempt: e.attempt, kind: 'wait', start: at, end: due, outcome: 'wait', estimatedStart: false, error: null });
+      bars.push({ step: e.step, ...placeOf(e), phase: e.phase, attempt: e.attempt, kind: 'wait', start: at, end: due, outcome: 'wait', estimatedStart: false, error: null });
       begin(e, due, true);
     } else if (SUCCEEDED.has(e.type) || FAILED.has(e.type)) {
       const k = key(e.step, e.phase, e.attempt);

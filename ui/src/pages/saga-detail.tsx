@@ -4,7 +4,7 @@ import { useSession } from '../app';
 import { ConfirmDialog, ErrorBox, JsonView, Loading, StatusBadge, usePolling } from '../components';
 import { elapsed, formatDuration, formatTime } from '../format';
 import { href, navigate } from '../router';
-import { buildTimeline, runsOf, type Bar } from '../timeline';
+import { buildTimeline, runsOf, sectionsOf, type Bar } from '../timeline';
 
 const REFRESH_MS = 1000;
 
@@ -158,7 +158,14 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
           {saga.steps.map((step, i) => (
             <tr key={step.name} data-testid="step-row">
               <td>{i + 1}</td>
-              <td>{step.name}</td>
+              <td>
+                {step.name}
+                {(step.group !== null || step.kind !== 'compensatable') && (
+                  <div className="muted small" data-testid="step-place">
+                    {[step.group !== null ? `${step.group} · branch ${(step.branch ?? 0) + 1}` : null, step.kind !== 'compensatable' ? step.kind : null].filter(Boolean).join(' · ')}
+                  </div>
+                )}
+              </td>
               <td>
                 <StatusBadge status={step.status} />
                 {step.waitingOnCircuit && <div className="muted small">waiting for {step.waitingOnCircuit.host} (circuit open)</div>}
@@ -262,7 +269,7 @@ function replayText(status: string): string {
   return 'A new run of the saga starts from the first step, with new idempotency keys. The history keeps every run.';
 }
 
-/** Bars in time order on a shared time axis: forward steps, then the reverse unwinding. */
+/** Bars in time order on a shared time axis: forward steps, a group's branches as parallel lanes, then the reverse unwinding (a group's branch by branch). */
 function TimelineView({ events, run, now }: { events: SagaEvent[]; run: number; now: number }) {
   const timeline = buildTimeline(events, run, now);
   if (timeline.bars.length === 0) return <p className="muted">No step has started in this run.</p>;
@@ -282,32 +289,25 @@ function TimelineView({ events, run, now }: { events: SagaEvent[]; run: number; 
         </div>
         <div className="timeline-duration" />
       </div>
-      {timeline.bars.map((bar, i) => (
-        <div className="timeline-row" key={i}>
-          <div className="timeline-label" title={barTitle(bar)}>
-            <span className={`phase-dot ${bar.phase}`} />
-            {bar.step}
-            <span className="muted small">
-              {' '}
-              {bar.kind === 'wait' ? `backoff before #${bar.attempt}` : `${bar.phase === 'compensation' ? 'compensation' : 'action'} #${bar.attempt}`}
-            </span>
+      {sectionsOf(timeline).map((section, s) =>
+        section.group === null ? (
+          section.lanes[0].bars.map((bar, i) => <BarRow key={`${s}.${i}`} bar={bar} pct={pct} />)
+        ) : (
+          <div className="timeline-group" key={s} data-testid="timeline-group" data-group={section.group} data-phase={section.phase}>
+            <div className="timeline-group-title">
+              {section.group} <span className="muted small">{section.phase === 'compensation' ? 'unwinding, branch by branch' : `${section.lanes.length} branches at once`}</span>
+            </div>
+            {section.lanes.map((lane) => (
+              <div className="timeline-lane" key={lane.branch} data-testid="timeline-lane" data-branch={lane.branch ?? ''}>
+                <div className="timeline-lane-title muted small">branch {(lane.branch ?? 0) + 1}</div>
+                {lane.bars.map((bar, i) => (
+                  <BarRow key={i} bar={bar} pct={pct} />
+                ))}
+              </div>
+            ))}
           </div>
-          <div className="timeline-track">
-            <div
-              className={`bar bar-${bar.kind} bar-${bar.phase} bar-${bar.outcome}`}
-              data-testid="timeline-bar"
-              data-step={bar.step}
-              data-phase={bar.phase}
-              data-kind={bar.kind}
-              data-attempt={bar.attempt}
-              data-outcome={bar.outcome}
-              style={{ left: `${pct(bar.start)}%`, width: `max(${pct(bar.end) - pct(bar.start)}%, 3px)` }}
-              title={barTitle(bar)}
-            />
-          </div>
-          <div className="timeline-duration">{formatDuration(bar.end - bar.start)}</div>
-        </div>
-      ))}
+        ),
+      )}
       <div className="legend">
         <span className="legend-item"><span className="swatch bar-action bar-succeeded" /> step succeeded</span>
         <span className="legend-item"><span className="swatch bar-compensation bar-succeeded" /> compensation succeeded</span>
@@ -315,6 +315,37 @@ function TimelineView({ events, run, now }: { events: SagaEvent[]; run: number; 
         <span className="legend-item"><span className="swatch bar-running" /> running</span>
         <span className="legend-item"><span className="swatch bar-wait" /> retry backoff</span>
       </div>
+    </div>
+  );
+}
+
+function BarRow({ bar, pct }: { bar: Bar; pct: (t: number) => number }) {
+  return (
+    <div className="timeline-row">
+      <div className="timeline-label" title={barTitle(bar)}>
+        <span className={`phase-dot ${bar.phase}`} />
+        {bar.step}
+        <span className="muted small">
+          {' '}
+          {bar.kind === 'wait' ? `backoff before #${bar.attempt}` : `${bar.phase === 'compensation' ? 'compensation' : 'action'} #${bar.attempt}`}
+        </span>
+      </div>
+      <div className="timeline-track">
+        <div
+          className={`bar bar-${bar.kind} bar-${bar.phase} bar-${bar.outcome}`}
+          data-testid="timeline-bar"
+          data-step={bar.step}
+          data-phase={bar.phase}
+          data-kind={bar.kind}
+          data-attempt={bar.attempt}
+          data-outcome={bar.outcome}
+          data-group={bar.group ?? ''}
+          data-branch={bar.branch ?? ''}
+          style={{ left: `${pct(bar.start)}%`, width: `max(${pct(bar.end) - pct(bar.start)}%, 3px)` }}
+          title={barTitle(bar)}
+        />
+      </div>
+      <div className="timeline-duration">{formatDuration(bar.end - bar.start)}</div>
     </div>
   );
 }
