@@ -133,7 +133,7 @@ export async function startStack(mode, kind) {
     http = jsonClient(`http://127.0.0.1:${port}`);
     const registered = await http.call('POST', '/v1/definitions', definition(kind, participantUrl));
     if (registered.status !== 201) throw new Error(`definition: ${registered.status} ${JSON.stringify(registered.body)}`);
-    return { http, procs, dbUrl, close };
+    return { http, procs, dbUrl, close, participantUrl };
   } catch (error) {
     await close();
     throw error;

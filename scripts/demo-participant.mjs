@@ -19,6 +19,7 @@ const routes = {
     Number(input?.amount) > 1000 ? [402, { error: 'card declined', limit: 1000 }] : [200, { chargeId: `c-${short()}`, amount: Number(input?.amount) }],
   '/payments/refund': ({ results }) => [200, { refunded: results?.['charge-payment']?.chargeId ?? null }],
   '/shipping/ship': ({ input }) => [200, { trackingId: `t-${short()}`, orderId: input?.orderId ?? null }],
+  '/mail/receipt': ({ input, results }) => [200, { sentTo: input?.email ?? 'customer', trackingId: results?.ship?.trackingId ?? null }],
 };
 
 const server = createServer((req, res) => {
@@ -43,5 +44,5 @@ server.on('error', (error) => {
   console.error(`The demo participant cannot listen on 127.0.0.1:${port} (${error.code ?? error.message}); set DEMO_PORT to a free port.`);
   process.exit(1);
 });
-server.listen(port, '127.0.0.1', () => console.log(`demo participant listening on http://127.0.0.1:${port} (inventory, payments, shipping); Ctrl-C stops it`));
+server.listen(port, '127.0.0.1', () => console.log(`demo participant listening on http://127.0.0.1:${port} (inventory, payments, shipping, mail); Ctrl-C stops it`));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)));

@@ -68,6 +68,22 @@ function rng(seed: number): () => number {
 const STEPS = 4;
 /** Step s2 has no compensation: it must be skipped when compensating. */
 const WITHOUT_COMPENSATION = 2;
+/**
+ * The saga with a parallel group (SPEC §8): s0, then the group g of two
+ * branches, [s1, s2] and [s3], then s4. Where each step sits: its stage
+ * (top-level position) and branch.
+ */
+const GROUP_STEPS = 5;
+const GROUP_PLACE: Array<{ stage: number; branch: number | null }> = [
+  { stage: 0, branch: null },
+  { stage: 1, branch: 0 },
+  { stage: 1, branch: 0 },
+  { stage: 1, branch: 1 },
+  { stage: 2, branch: null },
+];
+/** A quarter of the sagas run the definition with the group. */
+const GROUP_SHARE = 0.25;
+type Shape = 'line' | 'group';
 const TERMINAL = ['COMPLETED', 'COMPENSATED', 'FAILED', 'PAUSED'];
 
 type FaultKind = 'kill' | 'freeze' | 'flush' | 'redisRestart' | 'pgTerminate' | 'pgRestart' | 'sigterm';
@@ -150,23 +166,28 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
       if (res.status >= 500 && res.status !== 503) api500.push(`${res.status} POST ${path}: ${text.slice(0, 200)}`);
       return { status: res.status, body: text ? JSON.parse(text) : null };
     };
-    const definition = (version: number) => ({
-      name: 'chaos',
-      steps: Array.from({ length: STEPS }, (_, i) => ({
-        name: `s${i}`,
-        action: { type: 'http', url: `${participants.url}/v${version}/s${i}/action` },
-        ...(i === WITHOUT_COMPENSATION ? {} : { compensation: { type: 'http', url: `${participants.url}/v${version}/s${i}/compensation` } }),
-        retry: { maxAttempts: 4, backoff: 'fixed', initialDelayMs: 50, maxDelayMs: 50 },
-        timeoutMs: 800,
-      })),
+    const stepSpec = (version: number, i: number) => ({
+      name: `s${i}`,
+      action: { type: 'http', url: `${participants.url}/v${version}/s${i}/action` },
+      ...(i === WITHOUT_COMPENSATION ? {} : { compensation: { type: 'http', url: `${participants.url}/v${version}/s${i}/compensation` } }),
+      retry: { maxAttempts: 4, backoff: 'fixed', initialDelayMs: 50, maxDelayMs: 50 },
+      timeoutMs: 800,
     });
-    const registered = await post('/v1/definitions', definition(1));
-    if (registered.status !== 201) throw new Error(`definition: ${registered.status} ${JSON.stringify(registered.body)}`);
+    const definition = (version: number) => ({ name: 'chaos', steps: Array.from({ length: STEPS }, (_, i) => stepSpec(version, i)) });
+    const groupDefinition = {
+      name: 'chaos-group',
+      steps: [stepSpec(1, 0), { name: 'g', parallel: [[stepSpec(1, 1), stepSpec(1, 2)], [stepSpec(1, 3)]] }, stepSpec(1, 4)],
+    };
+    for (const body of [definition(1), groupDefinition]) {
+      const registered = await post('/v1/definitions', body);
+      if (registered.status !== 201) throw new Error(`definition: ${registered.status} ${JSON.stringify(registered.body)}`);
+    }
 
     // ---------- plans and the fault timeline, both from the seed ----------
-    const plans: Plan[] = Array.from({ length: profile.sagas }, () => {
+    const shapes: Shape[] = Array.from({ length: profile.sagas }, () => (random() < GROUP_SHARE ? 'group' : 'line'));
+    const plans: Plan[] = shapes.map((shape) => {
       const r = random();
-      const at = Math.floor(random() * STEPS);
+      const at = Math.floor(random() * (shape === 'group' ? GROUP_STEPS : STEPS));
       if (r < 0.65) return { kind: 'ok' };
       if (r < 0.75) return { kind: 'slow', at };
       if (r < 0.9) return { kind: 'fail', at };
@@ -187,16 +208,17 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
     say(`timeline: ${timeline.map((f) => `${f.kind}@${(f.at / 1000).toFixed(1)}s`).join(' ')}`);
 
     // ---------- drive: a steady arrival of sagas ----------
-    const accepted = new Map<string, { index: number; plan: Plan }>();
+    const accepted = new Map<string, { index: number; plan: Plan; shape: Shape }>();
     const driveStart = Date.now();
     const submit = async (index: number) => {
       const key = `chaos-${runId}-${index}`;
       const deadline = Date.now() + 180_000;
       for (;;) {
         try {
-          const res = await post('/v1/sagas', { definition: 'chaos', input: { index, plan: plans[index] } }, { 'Idempotency-Key': key });
+          const definitionName = shapes[index] === 'group' ? 'chaos-group' : 'chaos';
+          const res = await post('/v1/sagas', { definition: definitionName, input: { index, plan: plans[index] } }, { 'Idempotency-Key': key });
           if (res.status === 202) {
-            accepted.set(res.body.id, { index, plan: plans[index] });
+            accepted.set(res.body.id, { index, plan: plans[index], shape: shapes[index] });
             return;
           }
           if (res.status !== 503) throw new Error(`trigger ${index}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
@@ -351,7 +373,7 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
 interface CheckInput {
   db: pg.Client;
   profile: Profile;
-  accepted: Map<string, { index: number; plan: Plan }>;
+  accepted: Map<string, { index: number; plan: Plan; shape: Shape }>;
   outageAccepted: string[];
   calls: Call[];
   faults: FaultRecord[];
@@ -438,10 +460,30 @@ async function check(input: CheckInput): Promise<Report> {
       if (!map.has(c.step)) map.set(c.step, []);
       map.get(c.step)!.push(c);
     }
+    const shape = accepted.get(id)?.shape ?? 'line';
+    const firstCompensation = (step: number) => compensations.get(`s${step}`)?.[0].at ?? Infinity;
+    const lastCompensation = (step: number) => Math.max(-Infinity, ...(compensations.get(`s${step}`) ?? []).map((c) => c.at));
     // Compensations in reverse order (by each step's first compensation call), only of steps that started.
     const compensated = [...compensations.entries()].sort((a, b) => a[1][0].at - b[1][0].at).map(([step]) => Number(step.slice(1)));
-    for (let i = 1; i < compensated.length; i++) {
-      if (compensated[i] >= compensated[i - 1]) fail('compensations out of reverse order', `${id}: ${compensated.map((s) => `s${s}`).join(' → ')}`);
+    if (shape === 'line') {
+      for (let i = 1; i < compensated.length; i++) {
+        if (compensated[i] >= compensated[i - 1]) fail('compensations out of reverse order', `${id}: ${compensated.map((s) => `s${s}`).join(' → ')}`);
+      }
+    } else {
+      // SPEC §8, per branch: reverse order within a branch, and no step before the group (or the group
+      // before the step after it) compensated while a step of a later stage is still being compensated.
+      for (const a of compensated) {
+        for (const b of compensated) {
+          const pa = GROUP_PLACE[a];
+          const pb = GROUP_PLACE[b];
+          if (pa.stage === pb.stage && pa.branch === pb.branch && a < b && firstCompensation(a) < firstCompensation(b)) {
+            fail('compensations out of reverse order', `${id} (branch ${pa.branch}): s${a} before s${b}`);
+          }
+          if (pa.stage < pb.stage && firstCompensation(a) < lastCompensation(b)) {
+            fail('a step before the group compensated while the group was not', `${id}: s${a} began before s${b}'s compensation ended`);
+          }
+        }
+      }
     }
     for (const [step, comp] of compensations) {
       const acts = actions.get(step);
@@ -450,15 +492,28 @@ async function check(input: CheckInput): Promise<Report> {
       if (Number(step.slice(1)) === WITHOUT_COMPENSATION) fail('compensation of a step without one', `${id} ${step}`);
     }
     if (!succeeds) {
-      // Every step before the failed one that has a compensation was compensated.
-      for (let j = 0; j < plan.at; j++) {
-        if (j !== WITHOUT_COMPENSATION && saga.status === 'COMPENSATED' && !compensations.has(`s${j}`)) fail('a completed step not compensated', `${id} s${j}`);
+      if (shape === 'line') {
+        // Every step before the failed one that has a compensation was compensated.
+        for (let j = 0; j < plan.at; j++) {
+          if (j !== WITHOUT_COMPENSATION && saga.status === 'COMPENSATED' && !compensations.has(`s${j}`)) fail('a completed step not compensated', `${id} s${j}`);
+        }
+        for (const s of compensated) if (s > plan.at) fail('compensation of a step after the failed one', `${id} s${s}`);
+      } else {
+        // Which steps of the group succeeded depends on timing: the stored step statuses say, checked for every saga below.
+        for (const s of compensated) if (GROUP_PLACE[s].stage > GROUP_PLACE[plan.at].stage) fail('compensation of a step after the failed one', `${id} s${s}`);
       }
-      for (const s of compensated) if (s > plan.at) fail('compensation of a step after the failed one', `${id} s${s}`);
     } else if (compensated.length > 0) {
       fail('compensation in a saga that succeeded', `${id}`);
     }
   }
+  // A COMPENSATED saga has no step left that succeeded (or timed out) and has a compensation not run.
+  const { rows: leftOver } = await db.query(
+    `SELECT t.saga_id, t.name, t.status FROM saga s JOIN saga_step t ON t.saga_id = s.id
+      WHERE s.id = ANY($1::uuid[]) AND s.status = 'COMPENSATED' AND t.name <> $2
+        AND (t.status = 'SUCCEEDED' OR (t.status = 'FAILED' AND t.last_attempt_timed_out))`,
+    [ids, `s${WITHOUT_COMPENSATION}`],
+  );
+  for (const row of leftOver) fail('a completed step not compensated', `${row.saga_id} ${row.name} ${row.status}`);
   for (const d of drains) {
     if (d.code !== 0 || d.ms > 15_000) fail('SIGTERM drain not clean', `${d.name} exited ${d.code} after ${d.ms} ms`);
   }
@@ -508,6 +563,10 @@ async function check(input: CheckInput): Promise<Report> {
   const rss = input.fleet.rssReports();
   const figures: Record<string, number | string> = {
     'sagas accepted': ids.length,
+    'of them with a parallel group: completed / compensated': (() => {
+      const grouped = sagas.filter((s) => accepted.get(s.id)?.shape === 'group');
+      return `${grouped.filter((s) => s.status === 'COMPLETED').length} / ${grouped.filter((s) => s.status === 'COMPENSATED').length}`;
+    })(),
     'sagas/s (first created → last finished)': Math.round((done.length * 10_000) / (lastFinished - firstCreated)) / 10,
     'saga latency p50 ms (plan ok)': percentile(latencies, 50),
     'saga latency p99 ms (plan ok)': percentile(latencies, 99),
@@ -524,6 +583,7 @@ async function check(input: CheckInput): Promise<Report> {
     'stuck',
     'wrong outcome',
     'compensations out of reverse order',
+    'a step before the group compensated while the group was not',
     'compensation of a step that never started',
     'action under two keys',
     'action call after its compensation began',

@@ -50,4 +50,21 @@ describe('The README quick start', () => {
     expect(ship.status).toBe('PENDING');
     expect(demoOutput).toMatch(new RegExp(`/inventory/release .*saga ${declined.body.id}`));
   });
+
+  it('should run the example with a group and a pivot: both branches, then ship, then the receipt; a declined card undoes the reservation', async () => {
+    const example = readFileSync(path.join(ROOT, 'docs/examples/order-with-group.json'), 'utf8').replaceAll('127.0.0.1:4000', `127.0.0.1:${port}`);
+    expect((await api.post('/v1/definitions', example)).status).toBe(201);
+    const ok = await api.post('/v1/sagas?waitMs=10000', { definition: 'order-with-group', input: { orderId: 44, amount: 30 } });
+    expect(ok.body.status).toBe('COMPLETED');
+    expect(ok.body.steps.map((s: { name: string; kind: string; group: string | null }) => [s.name, s.kind, s.group])).toEqual([
+      ['reserve-inventory', 'compensatable', 'prepare'],
+      ['charge-payment', 'compensatable', 'prepare'],
+      ['ship', 'pivot', null],
+      ['receipt', 'retriable', null],
+    ]);
+    expect(ok.body.results.receipt.trackingId).toBe(ok.body.results.ship.trackingId);
+    const declined = await api.post('/v1/sagas?waitMs=10000', { definition: 'order-with-group', input: { orderId: 45, amount: 5000 } });
+    expect(declined.body).toMatchObject({ status: 'COMPENSATED', error: { code: 'STEP_FAILED', step: 'charge-payment' } });
+    expect(declined.body.steps[0]).toMatchObject({ status: 'COMPENSATED' });
+  });
 });
