@@ -12,8 +12,8 @@ export interface Transition {
   events: HistoryEventDraft[];
   /** Jobs to publish (through the outbox). */
   jobs: StepJob[];
-  /** An attempt the writing worker carries on with itself (eager steps): recorded, not published. */
-  carried?: { job: StepJob; by: string } | null;
+  /** Attempts the writing worker carries on with itself (eager steps; a group's branches at once): recorded, not published. */
+  carried?: { jobs: StepJob[]; by: string } | null;
   now: Date;
 }
 
@@ -30,7 +30,7 @@ export interface StepDispatch {
 export function dispatchesOf({ jobs, carried }: Pick<Transition, 'jobs' | 'carried'>): Map<number, StepDispatch> {
   const out = new Map<number, StepDispatch>();
   for (const job of jobs) out.set(job.data.step, { notBefore: job.notBefore, carrier: null, attemptDeadline: job.data.deadline ?? null });
-  if (carried) out.set(carried.job.data.step, { notBefore: carried.job.notBefore, carrier: carried.by, attemptDeadline: carried.job.data.deadline ?? null });
+  for (const job of carried?.jobs ?? []) out.set(job.data.step, { notBefore: job.notBefore, carrier: carried!.by, attemptDeadline: job.data.deadline ?? null });
   return out;
 }
 

@@ -26,19 +26,21 @@ export interface ApplyResult {
   reason?: string;
   /** A rejection that is not a plain state conflict (PAST_PIVOT). */
   code?: 'PAST_PIVOT';
-  /** The next attempt, recorded as carried on by the worker that asked (it runs it now). */
-  carried?: StepJob;
+  /** The next attempts, recorded as carried on by the worker that asked (it runs them now, at once). */
+  carried?: StepJob[];
 }
 
 /**
- * A worker offering to run the saga's next attempt itself, in the same
- * BullMQ job (eager steps, ADR 10). When the decision dispatches exactly one
- * attempt and `accepts` it, the attempt is recorded with `by` as its carrier
- * in the same commit, and not published.
+ * A worker offering to run the saga's next attempts itself, in the same
+ * BullMQ job (eager steps, ADR 10 and 12). The attempts the decision
+ * dispatches that `accepts` takes (at most `max`) are recorded with `by` as
+ * their carrier in the same commit, and not published; the others are.
  */
 export interface Carry {
-  /** The BullMQ job id whose worker carries the attempt on. */
+  /** The BullMQ job id whose worker carries the attempts on. */
   by: string;
+  /** How many attempts it takes on at most (a group's branches run at once). */
+  max: number;
   accepts(job: StepJob, definition: SagaPlan, now: Date): boolean;
 }
 
@@ -51,6 +53,8 @@ export interface Carry {
 @Injectable()
 export class SagaTransitions {
   private readonly logger = new Logger(SagaTransitions.name);
+  /** The last transition of each saga under way in this process (see `oneAtATime`). */
+  private readonly inProgress = new Map<string, Promise<void>>();
 
   constructor(
     private readonly sagas: SagaRepository,
@@ -77,8 +81,34 @@ export class SagaTransitions {
     /** A worker that may run the next attempt itself (eager steps): see `Carry`. */
     carry?: Carry,
   ): Promise<ApplyResult> {
+    return this.oneAtATime(sagaId, () => this.decideAndStore(sagaId, input, expectedRun, preloaded, attempts, carry));
+  }
+
+  /**
+   * Transitions of one saga in this process run one after the other (the
+   * branches of a group finishing at once, carried by one worker): each
+   * decides on the copy the previous one wrote, instead of losing the
+   * version guard to it and reading the saga again. Other processes are
+   * kept out by the guard, as before.
+   */
+  private oneAtATime<T>(sagaId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.inProgress.get(sagaId);
+    const result = before ? before.then(work, work) : work();
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inProgress.set(sagaId, settled);
+    void settled.then(() => {
+      if (this.inProgress.get(sagaId) === settled) this.inProgress.delete(sagaId);
+    });
+    return result;
+  }
+
+  private async decideAndStore(sagaId: string, input: EngineInput, expectedRun: number | undefined, preloaded: SagaRecord | undefined, attempts: number, carry: Carry | undefined): Promise<ApplyResult> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const record = attempt === 1 && preloaded ? preloaded : await this.sagas.find(sagaId);
+      // A copy this process wrote since the caller's read (another transition of the saga ran first) is newer.
+      const record = attempt === 1 && preloaded ? this.sagas.newest(preloaded) : await this.sagas.find(sagaId);
       if (!record) return { outcome: 'missing' };
       if (expectedRun !== undefined && record.run !== expectedRun) return { outcome: 'stale', reason: `saga is on run ${record.run}` };
       const definition = await this.definitionCache.get(record.definitionName, record.definitionVersion);
@@ -92,11 +122,11 @@ export class SagaTransitions {
         return decision.outcome === 'rejected' && decision.code ? { outcome: 'rejected', reason: decision.reason, code: decision.code } : { outcome: decision.outcome, reason: decision.reason };
       }
       let jobs = decision.commands.map((c) => stepJob(sagaId, decision.saga.run ?? record.run, c, definition, now));
-      // One next attempt goes to the worker that asked, when it takes it; it is recorded, not published.
-      // The others (a group's further branches) are published, so they run at once on other workers.
-      const taken = carry ? jobs.find((job) => carry.accepts(job, definition, now)) : undefined;
-      const carried = taken ? { job: taken, by: carry!.by } : null;
-      if (taken) jobs = jobs.filter((job) => job !== taken);
+      // The next attempts go to the worker that asked, those it takes (a group's branches at once); they are
+      // recorded, not published. The others are published, so they run on any worker.
+      const taken = carry ? jobs.filter((job) => carry.accepts(job, definition, now)).slice(0, carry.max) : [];
+      const carried = taken.length > 0 ? { jobs: taken, by: carry!.by } : null;
+      if (carried) jobs = jobs.filter((job) => !taken.includes(job));
       const { saga, steps, results, events } = decision;
       const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, carried, now });
       if (outboxIds === null) continue;
@@ -105,7 +135,7 @@ export class SagaTransitions {
       if (decision.saga.status && isSettled(decision.saga.status)) this.settledSagas.settled(sagaId);
       this.count(record.definitionName, decision);
       this.trace(record, decision);
-      return carried ? { outcome: 'applied', carried: carried.job } : { outcome: 'applied' };
+      return carried ? { outcome: 'applied', carried: carried.jobs } : { outcome: 'applied' };
     }
     if (attempts < APPLY_ATTEMPTS) return { outcome: 'conflict', reason: 'another request changed the saga first' };
     throw new AppError(ErrorCode.CONCURRENT_UPDATE, `Saga ${sagaId} kept changing under this update; retry.`);

@@ -85,6 +85,12 @@ export class SagaRepository {
     return this.find(id);
   }
 
+  /** `record`, or the copy this process wrote of the saga since, when that one is newer. */
+  newest(record: SagaRecord): SagaRecord {
+    const cached = this.recent.get(record.id);
+    return cached && cached.version > record.version ? cached : record;
+  }
+
   private async findMany(ids: string[]): Promise<Array<SagaRecord | null>> {
     const rows = await preparedQuery<SagaRecord>(this.dataSource, 'saga_find_many', SELECT_SAGAS_BY_ID, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));

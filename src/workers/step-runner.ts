@@ -2,7 +2,8 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { visibleResults, type SagaPlan } from '../definitions/saga-plan.js';
 import { isOutstanding } from '../engine/decide.js';
-import { stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
+import { JobPublisher } from '../dispatch/job-publisher.js';
+import { stepJob, stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
 import { crashPoint } from '../common/crash-points.js';
 import { Carry, SagaTransitions } from '../executions/saga-transitions.js';
@@ -26,6 +27,16 @@ export interface RunnerJob {
 }
 
 /** Whether the job's attempt is still one of the saga's outstanding attempts (the engine's rule, on this run). */
+/** What the attempts carried by one job share: how many ran, since when, and whether they fanned out into several chains. */
+interface CarryBudget {
+  done: number;
+  started: number;
+  fannedOut: boolean;
+}
+
+/** An attempt handed back to BullMQ as a job of its own (see `deferral`). */
+class HandedBack extends Error {}
+
 const outstanding = (address: StepJobData) => (s: SagaRecord) => s.run === address.run && isOutstanding(s, address);
 
 /**
@@ -48,6 +59,7 @@ export class StepRunner implements BeforeApplicationShutdown {
     private readonly transitions: SagaTransitions,
     private readonly forwarder: QueueStepForwarder,
     private readonly http: HttpAttempt,
+    private readonly publisher: JobPublisher,
   ) {}
 
   /** A stopping process finishes the attempts in flight and hands their sagas back. */
@@ -56,44 +68,78 @@ export class StepRunner implements BeforeApplicationShutdown {
   }
 
   async run(job: StepJobData, bull: RunnerJob = {}): Promise<void> {
-    let address = job;
-    let saga = await this.sagas.findOutstanding(job.sagaId, outstanding(address));
-    const carriedStep = saga && !outstanding(address)(saga) && bull.id !== undefined ? saga.steps.find((t) => t.awaiting !== null && t.carrier === bull.id) : undefined;
-    if (saga && carriedStep) {
-      // This job carried the saga's attempts on, and runs again (its worker died, or it was deferred): take up the attempt it carried.
-      const phase = carriedStep.awaiting!;
-      address = { sagaId: saga.id, run: saga.run, step: carriedStep.index, phase, attempt: phase === Phase.ACTION ? carriedStep.attempts : carriedStep.compensationAttempts };
-      this.logger.log({ msg: 'taking up the attempt this job carried', sagaId: saga.id, step: address.step, phase: address.phase, attempt: address.attempt });
-    }
-    const started = Date.now();
-    let knownAt = Date.now();
-    for (let carried = 0; saga && outstanding(address)(saga); carried++) {
-      const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-      const result = await this.attempt(saga, definition, address, bull, knownAt);
-      if (result === 'handed-over' || result === null) return;
-      const input = result.ok
-        ? ({ type: 'attempt-succeeded', step: address.step, phase: address.phase, attempt: address.attempt, output: result.output } as const)
-        : ({ type: 'attempt-failed', step: address.step, phase: address.phase, attempt: address.attempt, failure: result.failure } as const);
-      const carry = this.carry(bull.id, carried + 1, started);
-      const applied = await this.transitions.applyAttemptOutcome(address.sagaId, input, address.run, saga, carry);
-      if (applied.outcome !== 'applied') {
-        this.logger.log({ msg: `step result not applied (${applied.outcome}): ${applied.reason ?? ''}`, sagaId: address.sagaId, run: address.run, step: address.step, phase: address.phase, attempt: address.attempt });
+    const saga = await this.sagas.findOutstanding(job.sagaId, outstanding(job));
+    if (!saga) return;
+    let starts: StepJobData[] = [job];
+    if (!outstanding(job)(saga)) {
+      // This job carried the saga's attempts on, and runs again (its worker died, or it was deferred): take up the attempts it carried.
+      const carried = bull.id === undefined ? [] : saga.steps.filter((t) => t.awaiting !== null && t.carrier === bull.id);
+      if (carried.length === 0) {
+        this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
+        return;
       }
-      if (!applied.carried) return;
-      // What this process knows of the saga dates from this commit, however long it is held up after it.
-      knownAt = Date.now();
-      crashPoint('after-commit-before-carried-call');
-      address = applied.carried.data;
-      saga = await this.sagas.findOutstanding(address.sagaId, outstanding(address));
+      starts = carried.map((t) => ({ sagaId: saga.id, run: saga.run, step: t.index, phase: t.awaiting!, attempt: t.awaiting === Phase.ACTION ? t.attempts : t.compensationAttempts }));
+      this.logger.log({ msg: 'taking up the attempts this job carried', sagaId: saga.id, steps: starts.map((a) => `${a.step} ${a.phase} #${a.attempt}`).join(', ') });
     }
-    if (address === job) this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
+    const budget: CarryBudget = { done: 0, started: Date.now(), fannedOut: starts.length > 1 };
+    await Promise.all(starts.map((address) => this.chain(address, bull, budget)));
   }
 
-  /** Whether this job may take on the next attempt: an HTTP attempt due now, within the budget, while the process runs. */
-  private carry(jobId: string | undefined, done: number, started: number): Carry | undefined {
-    if (jobId === undefined || this.stopping || done >= CARRY_BUDGET.attempts || Date.now() - started >= CARRY_BUDGET.ms) return undefined;
+  /**
+   * Runs `address` and, while the engine's commit hands it the next
+   * attempts, carries on with them: one goes on in this chain; several (a
+   * group's branches) run at once, each in a chain of its own, within the
+   * job's shared budget.
+   */
+  private async chain(address: StepJobData, bull: RunnerJob, budget: CarryBudget): Promise<void> {
+    const saga = await this.sagas.findOutstanding(address.sagaId, outstanding(address));
+    if (!saga || !outstanding(address)(saga)) return;
+    const knownAt = Date.now();
+    const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
+    let result: AttemptResult | 'handed-over' | null;
+    try {
+      result = await this.attempt(saga, definition, address, this.deferral(address, bull, budget), knownAt);
+    } catch (error) {
+      if (error instanceof HandedBack) return;
+      throw error;
+    }
+    if (result === 'handed-over' || result === null) return;
+    const input = result.ok
+      ? ({ type: 'attempt-succeeded', step: address.step, phase: address.phase, attempt: address.attempt, output: result.output } as const)
+      : ({ type: 'attempt-failed', step: address.step, phase: address.phase, attempt: address.attempt, failure: result.failure } as const);
+    budget.done++;
+    const applied = await this.transitions.applyAttemptOutcome(address.sagaId, input, address.run, saga, this.carry(bull.id, budget));
+    if (applied.outcome !== 'applied') {
+      this.logger.log({ msg: `step result not applied (${applied.outcome}): ${applied.reason ?? ''}`, sagaId: address.sagaId, run: address.run, step: address.step, phase: address.phase, attempt: address.attempt });
+    }
+    const next = applied.carried ?? [];
+    if (next.length === 0) return;
+    crashPoint('after-commit-before-carried-call');
+    if (next.length > 1) budget.fannedOut = true;
+    await Promise.all(next.map((job) => this.chain(job.data, bull, budget)));
+  }
+
+  /**
+   * How an attempt whose host may not be called now waits: the job is put
+   * back to wait (BullMQ's delayed job) while it carries one chain; once it
+   * carries several, the attempt is handed to BullMQ as a job of its own
+   * (putting the job back would take the other chains' attempts with it).
+   */
+  private deferral(address: StepJobData, bull: RunnerJob, budget: CarryBudget): ((until: number) => Promise<never>) | undefined {
+    if (!budget.fannedOut) return bull.defer;
+    return async (until: number) => {
+      const { sagaId, run, step, phase, attempt } = address;
+      await this.publisher.publish([stepJob(sagaId, run, { type: 'dispatch', step, phase, attempt, notBefore: new Date(until) })]);
+      throw new HandedBack();
+    };
+  }
+
+  /** Whether this job may take on the next attempts: HTTP attempts due now, within the budget, while the process runs. */
+  private carry(jobId: string | undefined, budget: CarryBudget): Carry | undefined {
+    if (jobId === undefined || this.stopping || budget.done >= CARRY_BUDGET.attempts || Date.now() - budget.started >= CARRY_BUDGET.ms) return undefined;
     return {
       by: jobId,
+      max: CARRY_BUDGET.attempts - budget.done,
       accepts: (next: StepJob, definition: SagaPlan, now: Date) => {
         if (next.notBefore && Date.parse(next.notBefore) > now.getTime()) return false;
         const spec = definition.steps[next.data.step];
@@ -104,7 +150,13 @@ export class StepRunner implements BeforeApplicationShutdown {
   }
 
   /** Runs one attempt: an HTTP call, or the forward of a queue step (whose result comes back later). */
-  private async attempt(saga: SagaRecord, definition: SagaPlan, address: StepJobData, bull: RunnerJob, knownAt: number): Promise<AttemptResult | 'handed-over' | null> {
+  private async attempt(
+    saga: SagaRecord,
+    definition: SagaPlan,
+    address: StepJobData,
+    defer: ((until: number) => Promise<never>) | undefined,
+    knownAt: number,
+  ): Promise<AttemptResult | 'handed-over' | null> {
     const step = definition.steps[address.step];
     if (saga.stopRequested && address.phase === Phase.ACTION) {
       // Cancelled (or past its deadline) before this attempt began: do not call the participant.
@@ -131,6 +183,6 @@ export class StepRunner implements BeforeApplicationShutdown {
       const fresh = await this.sagas.find(address.sagaId);
       return fresh !== null && outstanding(address)(fresh);
     };
-    return this.http.run(saga, step, action, envelope, address, { knownAt, stillOutstanding, defer: bull.defer });
+    return this.http.run(saga, step, action, envelope, address, { knownAt, stillOutstanding, defer });
   }
 }

@@ -67,4 +67,26 @@ describe('Participant hosts: circuit breaker and concurrency limit', () => {
     expect(peak).toBe(2);
     expect(p.callsTo('/slow')).toHaveLength(8);
   });
+
+  it('should keep a group\'s branches carried by one worker within the host limit: the ones over it wait as jobs of their own', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    p.on('/branch', () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      setTimeout(() => inFlight--, 200);
+      return { status: 200, body: {}, delayMs: 200 };
+    });
+    const branch = (name: string) => [{ name, action: { type: 'http', url: `${p.url}/branch` } }];
+    await api.post('/v1/definitions', {
+      name: 'wide-group',
+      steps: [{ name: 'first', action: { type: 'http', url: `${p.url}/first` } }, { name: 'g', parallel: [branch('w1'), branch('w2'), branch('w3'), branch('w4')] }],
+    });
+    const id = (await api.post('/v1/sagas', { definition: 'wide-group' })).body.id as string;
+    const saga = await sagaApi(api).settled(id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(peak).toBe(2);
+    // Each branch was called exactly once, none lost on the way back to BullMQ.
+    expect(p.callsTo('/branch').filter((c) => c.body.sagaId === id).map((c) => c.body.step).sort()).toEqual(['w1', 'w2', 'w3', 'w4']);
+  });
 });

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { httpClient, HttpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { sagaApi, type SagaApi } from '../support/saga-api.js';
@@ -77,6 +78,27 @@ describe('Parallel groups, pivot and retriable steps (SPEC §8, §9)', () => {
     expect(history.find((e) => e.type === 'StepSucceeded' && e.step === 'gh-b1')!.data).toEqual({ group: 'gh-group', branch: 1 });
     expect(history.find((e) => e.type === 'StepStarted' && e.step === 'gh-after')!.data).toBeNull();
     expect(history.map((e) => e.seq)).toEqual(history.map((_e, i) => i + 1));
+  });
+
+  it('should carry a group\'s branches on in the worker that ran the step before, all at once, without a job of their own', async () => {
+    await register('g-carried', [step('gk-a'), group('gk-group', [step('gk-b1')], [step('gk-b2')], [step('gk-b3')]), step('gk-z')]);
+    for (const b of ['/gk-b1', '/gk-b2', '/gk-b3']) p.on(b, () => ({ status: 200, body: {}, delayMs: 150 }));
+    const id = await start('g-carried');
+    expect((await settled(id)).status).toBe('COMPLETED');
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT idx, carrier FROM saga_step WHERE saga_id = $1 ORDER BY idx', [id]);
+      // The first step has a job of its own; the branches and the step after them were carried on by that job.
+      expect(rows[0].carrier).toBeNull();
+      const firstJob = `${id}.1.0.action.1`;
+      expect(rows.slice(1).map((r) => r.carrier)).toEqual([firstJob, firstJob, firstJob, firstJob]);
+    } finally {
+      await db.end();
+    }
+    // At once: every branch was called before the first of them answered.
+    const calls = ['/gk-b1', '/gk-b2', '/gk-b3'].map((path) => callOf(id, path).at);
+    expect(Math.max(...calls) - Math.min(...calls)).toBeLessThan(120);
   });
 
   it('should let the siblings of a branch that failed for good settle, then compensate each branch in reverse, then the steps before', async () => {

@@ -55,7 +55,7 @@ describe(`${patchRecord.name} against the guarded update`, () => {
       if (decision.outcome !== 'applied') throw new Error(`not applied: ${decision.reason}`);
       const jobs = decision.commands.map((c) => stepJob(id, decision.saga.run ?? record.run, c));
       // Carried on by a worker (eager steps): recorded with its carrier, not published.
-      const carried = carriedBy && jobs.length === 1 ? { job: jobs[0], by: carriedBy } : null;
+      const carried = carriedBy && jobs.length === 1 ? { jobs, by: carriedBy } : null;
       const transition: Transition = { saga: decision.saga, steps: decision.steps, results: decision.results, events: decision.events, jobs: carried ? [] : jobs, carried, now };
       expect(await sagas.update(record, transition)).not.toBeNull();
       const stored = (await sagas.find(id))!;
