@@ -26,7 +26,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { BASE_DATABASE_URL, REDIS_URL, withClient, withDatabase } from './lib.mjs';
+import { BASE_DATABASE_URL, REDIS_URL, runInFlight, withClient, withDatabase } from './lib.mjs';
 import { pgCounters, procStats, redisCommands, startStack, walBytes } from './stack.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,18 +96,8 @@ async function runConfiguration(mode, kind) {
       const pg0 = await pgCounters(dbUrl);
       const r0 = await redisCommands();
       const cpu0 = procs.map((p) => procStats(p.child.pid).cpuS);
-      const lat = [];
-      let next = 0;
       const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: Math.min(concurrency, n) }, async () => {
-          while (next < n) {
-            next++;
-            lat.push(await runSaga(variant));
-            if (lat.length % 500 === 0) log(`${mode}/${kind} ${name}: ${lat.length}/${n}`);
-          }
-        }),
-      );
+      const lat = await runInFlight(n, concurrency, () => runSaga(variant), (done) => done % 500 === 0 && log(`${mode}/${kind} ${name}: ${done}/${n}`));
       const wallS = (performance.now() - t0) / 1000;
       await new Promise((r) => setTimeout(r, 1200));
       const pg1 = await pgCounters(dbUrl);

@@ -11,6 +11,7 @@
 //   bash bench/run.sh groups                  # 3 rounds of 1,500 sagas per shape, HTTP participant, all-in-one
 //   bash bench/run.sh groups --rounds=2 --n=500 --mode=split --participants=queue
 import { performance } from 'node:perf_hooks';
+import { runInFlight } from './lib.mjs';
 import { pgCounters, redisCommands, startStack } from './stack.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => (a.includes('=') ? a.replace(/^--/, '').split('=') : [a.replace(/^--/, ''), 'true'])));
@@ -46,17 +47,8 @@ try {
     await new Promise((r) => setTimeout(r, 1200));
     const pg0 = await pgCounters(dbUrl);
     const r0 = await redisCommands();
-    const lat = [];
-    let next = 0;
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, n) }, async () => {
-        while (next < n) {
-          next++;
-          lat.push(await runSaga(definition));
-        }
-      }),
-    );
+    const lat = await runInFlight(n, concurrency, () => runSaga(definition));
     const wallS = (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, 1200));
     const pg1 = await pgCounters(dbUrl);

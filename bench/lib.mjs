@@ -59,3 +59,22 @@ export async function withClient(url, fn) {
 export function admin(sql) {
   return withClient(withDatabase(BASE_DATABASE_URL, 'postgres'), (c) => c.query(sql));
 }
+
+/**
+ * Runs `task` `n` times with `concurrency` of them in flight; returns the
+ * latencies (ms, in completion order). `onDone(count)` is told after each.
+ */
+export async function runInFlight(n, concurrency, task, onDone = () => {}) {
+  const lat = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) {
+        next++;
+        lat.push(await task());
+        onDone(lat.length);
+      }
+    }),
+  );
+  return lat;
+}
