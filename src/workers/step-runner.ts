@@ -82,7 +82,8 @@ export class StepRunner implements BeforeApplicationShutdown {
       this.logger.log({ msg: 'taking up the attempts this job carried', sagaId: saga.id, steps: starts.map((a) => `${a.step} ${a.phase} #${a.attempt}`).join(', ') });
     }
     const budget: CarryBudget = { done: 0, started: Date.now(), fannedOut: starts.length > 1 };
-    await Promise.all(starts.map((address) => this.chain(address, bull, budget)));
+    const knownAt = Date.now();
+    await Promise.all(starts.map((address) => this.chain(address, bull, budget, knownAt)));
   }
 
   /**
@@ -91,10 +92,11 @@ export class StepRunner implements BeforeApplicationShutdown {
    * group's branches) run at once, each in a chain of its own, within the
    * job's shared budget.
    */
-  private async chain(address: StepJobData, bull: RunnerJob, budget: CarryBudget): Promise<void> {
+  private async chain(address: StepJobData, bull: RunnerJob, budget: CarryBudget, knownAt: number): Promise<void> {
+    // `knownAt`: when what this process knows of the saga was true (the commit that carried the attempt on,
+    // however long the process is held up after it); HttpAttempt checks again before calling when it is old.
     const saga = await this.sagas.findOutstanding(address.sagaId, outstanding(address));
     if (!saga || !outstanding(address)(saga)) return;
-    const knownAt = Date.now();
     const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
     let result: AttemptResult | 'handed-over' | null;
     try {
@@ -114,9 +116,10 @@ export class StepRunner implements BeforeApplicationShutdown {
     }
     const next = applied.carried ?? [];
     if (next.length === 0) return;
+    const committedAt = Date.now();
     crashPoint('after-commit-before-carried-call');
     if (next.length > 1) budget.fannedOut = true;
-    await Promise.all(next.map((job) => this.chain(job.data, bull, budget)));
+    await Promise.all(next.map((job) => this.chain(job.data, bull, budget, committedAt)));
   }
 
   /**
