@@ -171,6 +171,32 @@ describe('OpenAPI document (/docs)', () => {
     expectValid(responseValidator('get', '/v1/keys/current', 200), (await api.get('/v1/keys/current')).body);
   });
 
+  it('should describe real responses of groups, kinds and PAST_PIVOT exactly (SPEC §8, §9)', async () => {
+    const http = (path: string) => ({ type: 'http', url: `${p.url}/${path}` });
+    const created = await api.post('/v1/definitions', {
+      name: 'doc-group',
+      steps: [
+        { name: 'g', parallel: [[{ name: 'ga', action: http('ga'), compensation: http('ga-undo') }], [{ name: 'gb', action: http('gb') }]] },
+        { name: 'pv', kind: 'pivot', action: http('pv') },
+        { name: 'rt', kind: 'retriable', action: http('rt') },
+      ],
+    });
+    expect(created.status).toBe(201);
+    expectValid(responseValidator('post', '/v1/definitions', 201), created.body);
+    p.on('/rt', () => ({ status: 200, body: {}, delayMs: 500 }));
+    const started = await api.post('/v1/sagas', { definition: 'doc-group' });
+    await waitFor('the retriable step to start', async () => ((await api.get(`/v1/sagas/${started.body.id}`)).body.steps[3].status === 'RUNNING' ? true : undefined));
+    const refused = await api.post(`/v1/sagas/${started.body.id}/cancel`);
+    expect(refused.status).toBe(409);
+    expectValid(responseValidator('post', '/v1/sagas/{id}/cancel', 409, 'application/problem+json'), refused.body);
+    const done = await waitFor('completion', async () => {
+      const r = await api.get(`/v1/sagas/${started.body.id}`);
+      return r.body.status === 'COMPLETED' ? r.body : undefined;
+    });
+    expectValid(responseValidator('get', '/v1/sagas/{id}', 200), done);
+    expectValid(responseValidator('get', '/v1/sagas/{id}/events', 200), (await api.get(`/v1/sagas/${done.id}/events`)).body);
+  });
+
   it('should reject a response with an undocumented field (the check itself can fail)', () => {
     const validate = responseValidator('get', '/v1/stats', 200);
     expect(validate({ total: 0, byStatus: { RUNNING: 0, COMPLETED: 0, COMPENSATING: 0, COMPENSATED: 0, PAUSED: 0, FAILED: 0 }, byDefinition: [], at: new Date().toISOString(), extra: 1 })).toBe(false);
