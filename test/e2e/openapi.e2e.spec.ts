@@ -171,6 +171,14 @@ describe('OpenAPI document (/docs)', () => {
     expectValid(responseValidator('get', '/v1/keys/current', 200), (await api.get('/v1/keys/current')).body);
   });
 
+  it('should describe a group\'s branches in the request body as lists of steps of the same shape', async () => {
+    const doc = (await api.get('/docs/openapi.json')).body;
+    const step = doc.components.schemas.StepDto;
+    expect(step.properties.parallel).toMatchObject({ type: 'array', minItems: 2, maxItems: 10, items: { type: 'array', items: { $ref: '#/components/schemas/StepDto' } } });
+    expect(step.properties.kind.enum).toEqual(['compensatable', 'pivot', 'retriable']);
+    expect(step.required ?? []).not.toContain('action');
+  });
+
   it('should describe real responses of groups, kinds and PAST_PIVOT exactly (SPEC §8, §9)', async () => {
     const http = (path: string) => ({ type: 'http', url: `${p.url}/${path}` });
     const created = await api.post('/v1/definitions', {

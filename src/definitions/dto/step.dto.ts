@@ -20,7 +20,11 @@ export class StepDto {
   @IsString()
   name: string;
 
-  @ApiProperty({ oneOf: [{ $ref: getSchemaPath(HttpActionDto) }, { $ref: getSchemaPath(QueueActionDto) }], discriminator: { propertyName: 'type' } })
+  @ApiPropertyOptional({
+    description: 'Required for a step; a group has `parallel` instead',
+    oneOf: [{ $ref: getSchemaPath(HttpActionDto) }, { $ref: getSchemaPath(QueueActionDto) }],
+    discriminator: { propertyName: 'type' },
+  })
   @ValidateIf((step: StepDto) => step.parallel === undefined)
   @ValidateNested()
   @Type(() => ActionDto, ACTION_TYPE_OPTIONS)
