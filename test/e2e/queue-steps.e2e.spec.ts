@@ -52,6 +52,37 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
   };
   const tasksOf = (id: string) => seen.filter((s) => s.sagaId === id).map((s) => `${s.task}#${s.attempt}`);
 
+  it('should run a group of queue steps at once and compensate its branches when one fails for good (SPEC §8)', async () => {
+    await api().post('/v1/definitions', {
+      name: 'queue-group',
+      steps: [
+        { name: 'gq-reserve', action: q('reserve'), compensation: q('release'), retry },
+        { name: 'gq', parallel: [[{ name: 'gq-charge', action: q('charge'), compensation: q('refund'), retry }], [{ name: 'gq-ship', action: q('ship'), retry: { ...retry, maxAttempts: 1 } }]] },
+      ],
+    });
+    const ok = (await api().post('/v1/sagas', { definition: 'queue-group', input: { n: 1 } })).body.id as string;
+    const done = await settled(ok);
+    expect(done.status).toBe('COMPLETED');
+    expect(Object.keys(done.results).sort()).toEqual(['gq-charge', 'gq-reserve', 'gq-ship']);
+    // A branch task's envelope carries the outputs before its group only.
+    expect(Object.keys(seen.find((s) => s.sagaId === ok && s.task === 'ship')!.results)).toEqual(['gq-reserve']);
+
+    behaviour.ship = (task) => {
+      if (task.input && (task.input as { fail?: boolean }).fail) throw new NonRetryableError('no courier');
+      return { shipped: true };
+    };
+    try {
+      const failing = (await api().post('/v1/sagas', { definition: 'queue-group', input: { fail: true } })).body.id as string;
+      const compensated = await settled(failing);
+      expect(compensated).toMatchObject({ status: 'COMPENSATED', error: { code: 'STEP_FAILED', step: 'gq-ship' } });
+      const tasks = tasksOf(failing);
+      // charge ran in its branch and was refunded before the reservation was released.
+      expect(tasks.filter((task) => task.startsWith('refund') || task.startsWith('release'))).toEqual(['refund#1', 'release#1']);
+    } finally {
+      delete behaviour.ship;
+    }
+  });
+
   it('should run queue steps with the envelope plus task, and pass outputs on', async () => {
     await api().post('/v1/definitions', {
       name: 'queue-happy',
