@@ -26,7 +26,6 @@ export interface RunnerJob {
   defer?: (until: number) => Promise<never>;
 }
 
-/** Whether the job's attempt is still one of the saga's outstanding attempts (the engine's rule, on this run). */
 /** What the attempts carried by one job share: how many ran, since when, and whether they fanned out into several chains. */
 interface CarryBudget {
   done: number;
@@ -37,16 +36,18 @@ interface CarryBudget {
 /** An attempt handed back to BullMQ as a job of its own (see `deferral`). */
 class HandedBack extends Error {}
 
+/** Whether the job's attempt is still one of the saga's outstanding attempts (the engine's rule, on this run). */
 const outstanding = (address: StepJobData) => (s: SagaRecord) => s.run === address.run && isOutstanding(s, address);
 
 /**
  * Runs a saga's attempts in one BullMQ job: checks the job's attempt is still
- * the saga's outstanding one (a redelivered or late job is dropped), runs it,
- * and has the engine apply the outcome. When the next attempt is an HTTP
- * attempt due now, it carries on with it in the same job: the engine's commit
- * records it (with this job as its carrier) and nothing is published. Delays,
- * queue steps, a host at its limit, the budget and shutdown hand the saga
- * back to BullMQ. Business rules stay in the engine.
+ * one of the saga's outstanding attempts (a redelivered or late job is
+ * dropped), runs it, and has the engine apply the outcome. The next attempts
+ * that are HTTP attempts due now (one, or a group's branches) it carries on
+ * in the same job, at once: the engine's commit records them (with this job
+ * as their carrier) and publishes nothing for them. Delays, queue steps, a
+ * host at its limit, the budget and shutdown hand attempts back to BullMQ.
+ * Business rules stay in the engine.
  */
 @Injectable()
 export class StepRunner implements BeforeApplicationShutdown {
