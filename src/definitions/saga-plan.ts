@@ -97,3 +97,18 @@ export function visibleResults(plan: SagaPlan, index: number, results: Record<st
   }
   return out;
 }
+
+/**
+ * SPEC §11: the steps whose outputs a step's action (or compensation) may
+ * read, those that always finish before it: the steps of earlier stages and
+ * the earlier steps of its own branch; a compensation may also read its own
+ * step's output.
+ */
+export function readableSteps(plan: SagaPlan, index: number, phase: 'action' | 'compensation'): Set<string> {
+  const step = plan.steps[index];
+  const names = plan.steps
+    .filter((other) => other.stage < step.stage || (other.stage === step.stage && other.branch === step.branch && other.index < index))
+    .map((other) => other.name);
+  if (phase === 'compensation') names.push(step.name);
+  return new Set(names);
+}

@@ -1,0 +1,195 @@
+/**
+ * Data mapping (SPEC §11): placeholders in an HTTP step's `url`, header
+ * values and `body`, rendered from the saga's input, earlier steps' outputs
+ * and the saga's own fields. Pure: parsing, checking and rendering take
+ * everything as arguments; nothing here can run code (a placeholder is a
+ * path, never an expression).
+ *
+ *   ${input.order.items[0].sku}   ${results.reserve-inventory.id}   ${saga.id}
+ *
+ * `${secret:NAME}` is not a data placeholder: it is left as it is, for the
+ * secrets of the header (src/outbound/secrets.ts) to be put in at the call.
+ */
+
+/** A key or an index of a path into JSON. */
+export type PathSegment = string | number;
+
+export type Reference =
+  | { source: 'input'; path: PathSegment[] }
+  | { source: 'results'; step: string; path: PathSegment[] }
+  | { source: 'saga'; field: SagaField };
+
+export const SAGA_FIELDS = ['id', 'run', 'correlationId'] as const;
+export type SagaField = (typeof SAGA_FIELDS)[number];
+
+/** A string with its placeholders: literal text and references, in order. */
+export type Template = Array<string | Reference>;
+
+/** What placeholders are rendered from. */
+export interface MappingContext {
+  input: unknown;
+  results: Readonly<Record<string, unknown>>;
+  saga: { id: string; run: number; correlationId: string | null };
+}
+
+/** Indices up to 2^31 - 1, as JSON arrays go in practice. */
+const MAX_INDEX = 2_147_483_647;
+const SECRET = /^secret:[A-Z0-9_]{1,64}$/;
+/** A key in a dotted path: anything but the path's own punctuation. */
+const KEY = /^[^.[\]{}$\s]+$/;
+
+export class MappingSyntaxError extends Error {}
+
+/**
+ * Parses the placeholders of `text`. A `results.` reference is resolved
+ * against `stepNames` (step names may hold dots, so the longest name that
+ * the reference starts with wins). Throws MappingSyntaxError with the reason.
+ */
+export function parseTemplate(text: string, stepNames: readonly string[]): Template {
+  const parts: Template = [];
+  let literal = '';
+  let i = 0;
+  while (i < text.length) {
+    const start = text.indexOf('${', i);
+    if (start < 0) {
+      literal += text.slice(i);
+      break;
+    }
+    literal += text.slice(i, start);
+    const end = text.indexOf('}', start + 2);
+    if (end < 0) throw new MappingSyntaxError(`the placeholder at character ${start} has no closing "}"`);
+    const body = text.slice(start + 2, end);
+    if (SECRET.test(body)) {
+      literal += text.slice(start, end + 1);
+    } else {
+      if (literal) parts.push(literal);
+      literal = '';
+      parts.push(parseReference(body, stepNames));
+    }
+    i = end + 1;
+  }
+  if (literal) parts.push(literal);
+  return parts;
+}
+
+function parseReference(body: string, stepNames: readonly string[]): Reference {
+  const where = `\${${body}}`;
+  if (body === 'input' || body.startsWith('input.') || body.startsWith('input[')) {
+    return { source: 'input', path: parsePath(body.slice('input'.length), where) };
+  }
+  if (body.startsWith('saga.')) {
+    const field = body.slice('saga.'.length);
+    if (!(SAGA_FIELDS as readonly string[]).includes(field)) throw new MappingSyntaxError(`${where}: a saga field is one of ${SAGA_FIELDS.join(', ')}`);
+    return { source: 'saga', field: field as SagaField };
+  }
+  if (body.startsWith('results.')) {
+    const rest = body.slice('results.'.length);
+    const step = stepNames
+      .filter((name) => rest === name || rest.startsWith(`${name}.`) || rest.startsWith(`${name}[`))
+      .sort((a, b) => b.length - a.length)[0];
+    if (step === undefined) throw new MappingSyntaxError(`${where}: no step of this definition is named ${JSON.stringify(rest.split(/[.[]/)[0])}`);
+    return { source: 'results', step, path: parsePath(rest.slice(step.length), where) };
+  }
+  throw new MappingSyntaxError(`${where}: a placeholder starts with input, results.<step>, saga. or secret:`);
+}
+
+/** `.a.b[0].c` (or empty) → ['a', 'b', 0, 'c']. */
+function parsePath(text: string, where: string): PathSegment[] {
+  const path: PathSegment[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '.') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '.' && text[j] !== '[') j++;
+      const key = text.slice(i + 1, j);
+      if (!KEY.test(key)) throw new MappingSyntaxError(`${where}: ${key ? `"${key}" is not a valid key` : 'a path has an empty key'}`);
+      path.push(key);
+      i = j;
+    } else if (text[i] === '[') {
+      const close = text.indexOf(']', i);
+      const digits = close < 0 ? '' : text.slice(i + 1, close);
+      if (!/^(0|[1-9][0-9]{0,9})$/.test(digits) || Number(digits) > MAX_INDEX) throw new MappingSyntaxError(`${where}: an index is [n] with n a whole number`);
+      path.push(Number(digits));
+      i = close + 1;
+    } else {
+      throw new MappingSyntaxError(`${where}: a path goes on with ".key" or "[n]"`);
+    }
+  }
+  return path;
+}
+
+/** The steps a template reads the outputs of. */
+export function referencedSteps(template: Template): string[] {
+  return template.flatMap((part) => (typeof part !== 'string' && part.source === 'results' ? [part.step] : []));
+}
+
+/** What a placeholder names in `ctx`, or why there is nothing there. */
+export function lookUp(ref: Reference, ctx: MappingContext): { found: true; value: unknown } | { found: false; reason: string } {
+  if (ref.source === 'saga') return { found: true, value: ctx.saga[ref.field] };
+  let value: unknown = ref.source === 'input' ? ctx.input : ctx.results[ref.step];
+  let at = ref.source === 'input' ? 'input' : `results.${ref.step}`;
+  if (ref.source === 'results' && !Object.hasOwn(ctx.results, ref.step)) return { found: false, reason: `step "${ref.step}" has no output in this run` };
+  for (const segment of ref.path) {
+    const has =
+      typeof segment === 'number'
+        ? Array.isArray(value) && segment < value.length
+        : value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, segment);
+    if (!has) return { found: false, reason: `${at} has no ${typeof segment === 'number' ? `[${segment}]` : `"${segment}"`}` };
+    value = (value as Record<string | number, unknown>)[segment];
+    at += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  }
+  return value === undefined ? { found: false, reason: `${at} is undefined` } : { found: true, value };
+}
+
+/** A placeholder with nothing to put in: the step fails for good with MAPPING_FAILED, before any call. */
+export class MappingFailed extends Error {}
+
+function placeholderText(ref: Reference): string {
+  if (ref.source === 'saga') return `\${saga.${ref.field}}`;
+  const path = ref.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('');
+  return ref.source === 'input' ? `\${input${path}}` : `\${results.${ref.step}${path}}`;
+}
+
+function valueOf(ref: Reference, ctx: MappingContext): unknown {
+  const found = lookUp(ref, ctx);
+  if (!found.found) throw new MappingFailed(`${placeholderText(ref)}: ${found.reason}`);
+  return found.value;
+}
+
+/** A value as text inside a longer string: strings as they are, anything else as its JSON. */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** A template's text; `encode` applies to substituted values only (percent-encoding in URLs). */
+export function renderText(template: Template, ctx: MappingContext, encode: (text: string) => string = (text) => text): string {
+  return template.map((part) => (typeof part === 'string' ? part : encode(asText(valueOf(part, ctx))))).join('');
+}
+
+/**
+ * A `body` with its placeholders put in: a string that is exactly one
+ * placeholder becomes the value with its JSON type; one inside a longer
+ * string is replaced by its text. Keys are kept as they are.
+ */
+export function renderBody(body: unknown, ctx: MappingContext, stepNames: readonly string[]): unknown {
+  if (typeof body === 'string') {
+    const template = parseTemplate(body, stepNames);
+    if (template.length === 1 && typeof template[0] !== 'string') return valueOf(template[0], ctx);
+    return renderText(template, ctx);
+  }
+  if (Array.isArray(body)) return body.map((item) => renderBody(item, ctx, stepNames));
+  if (body !== null && typeof body === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(body)) Object.defineProperty(out, key, { value: renderBody(value, ctx, stepNames), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return body;
+}
+
+/** Every string of a `body` (values, not keys), with where it is, for the checks at registration. */
+export function bodyStrings(body: unknown, at: PathSegment[] = []): Array<{ at: PathSegment[]; text: string }> {
+  if (typeof body === 'string') return [{ at, text: body }];
+  if (Array.isArray(body)) return body.flatMap((item, i) => bodyStrings(item, [...at, i]));
+  if (body !== null && typeof body === 'object') return Object.entries(body).flatMap(([key, value]) => bodyStrings(value, [...at, key]));
+  return [];
+}
