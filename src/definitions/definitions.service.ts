@@ -6,7 +6,7 @@ import { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { secretNames } from '../outbound/secrets.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { DEFINITION_NAME_PATTERN, type DefinitionSpec } from './definition.model.js';
-import { flatSteps } from './saga-plan.js';
+import { planOf } from './saga-plan.js';
 import { DefinitionView, toDefinitionView } from './definition.view.js';
 import { DefinitionsRepository } from './definitions.repository.js';
 import type { CreateDefinitionDto } from './dto/create-definition.dto.js';
@@ -47,7 +47,7 @@ export class DefinitionsService {
 
   /** Definition-time checks of HTTP participants: the SSRF guard on every URL, and that referenced secrets exist. */
   private async checkParticipantUrls(spec: DefinitionSpec): Promise<void> {
-    const checks = flatSteps(spec).flatMap((step) =>
+    const checks = planOf(spec).steps.flatMap((step) =>
       (['action', 'compensation'] as const).map(async (phase) => {
         const action = step[phase];
         if (!action || action.type !== 'http') return [];

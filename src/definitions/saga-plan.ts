@@ -78,11 +78,6 @@ function compile(spec: DefinitionSpec): SagaPlan {
   return { description: spec.description, timeoutMs: spec.timeoutMs, onStepFailure: spec.onStepFailure, steps, stages, pivot: pivot?.index ?? null };
 }
 
-/** Every step of a definition in flat order, with its field path. */
-export function flatSteps(spec: DefinitionSpec): PlannedStep[] {
-  return planOf(spec).steps;
-}
-
 /**
  * SPEC §8: the outputs a step's envelope carries: exactly those of the steps
  * before its stage, and of the earlier steps of its own branch (a sibling

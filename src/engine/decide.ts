@@ -216,7 +216,7 @@ function actionFailed(ctx: DecideContext, i: number, failure: AttemptFailure): D
   // An attempt that was not made leaves what is known of the ones before it (a timed-out one stays unknown).
   b.step(i, { awaiting: null, error, lastAttemptTimedOut: failure.skipped ? state.lastAttemptTimedOut : failure.timedOut });
 
-  if (b.stopRequested() === null && failure.retryable && budgetLeft(step.retry.maxAttempts, state)) {
+  if (b.stopRequested() === null && failure.retryable && budgetLeft(step.retry.maxAttempts, attempt, state.attemptBase)) {
     scheduleRetry(b, i, Phase.ACTION, attempt);
     return b.done();
   }
@@ -233,7 +233,7 @@ function actionFailed(ctx: DecideContext, i: number, failure: AttemptFailure): D
  */
 function failedForGood(b: Builder, i: number, failure: AttemptFailure): void {
   const step = b.spec(i);
-  const attempts = attemptsText(b.state(i));
+  const attempts = attemptsText(b.state(i).attempts, b.state(i).attemptBase);
   if (b.pastPivot()) {
     const cause: SagaError = {
       code: SagaErrorCode.RETRIABLE_STEP_FAILED,
@@ -296,7 +296,7 @@ function compensationFailed(ctx: DecideContext, j: number, failure: AttemptFailu
   const error = failureError(failure, attempt);
   b.stepEvent(EventType.CompensationFailed, j, Phase.COMPENSATION, attempt, { error });
   b.step(j, { awaiting: null, compensationError: error });
-  if (failure.retryable && budgetLeft(step.retry.maxAttempts, { ...state, attempts: attempt })) {
+  if (failure.retryable && budgetLeft(step.retry.maxAttempts, attempt, state.attemptBase)) {
     scheduleRetry(b, j, Phase.COMPENSATION, attempt);
     return b.done();
   }
@@ -307,7 +307,7 @@ function compensationFailed(ctx: DecideContext, j: number, failure: AttemptFailu
     b.saga.error = {
       code: SagaErrorCode.COMPENSATION_FAILED,
       step: step.name,
-      message: `Compensation of step "${step.name}" failed after ${attemptsText({ attempts: attempt, attemptBase: state.attemptBase })}: ${failure.message}`,
+      message: `Compensation of step "${step.name}" failed after ${attemptsText(attempt, state.attemptBase)}: ${failure.message}`,
       ...(current ? { cause: current } : {}),
     };
   }
@@ -477,13 +477,13 @@ function startCompensation(b: Builder, index: number): void {
 }
 
 /** The outstanding attempt failed: may another be made within the budget (counted since the last replay; 0 is unlimited)? */
-function budgetLeft(maxAttempts: number, state: Pick<StepState, 'attempts' | 'attemptBase'>): boolean {
-  return maxAttempts === 0 || state.attempts - state.attemptBase < maxAttempts;
+function budgetLeft(maxAttempts: number, made: number, base: number): boolean {
+  return maxAttempts === 0 || made - base < maxAttempts;
 }
 
-function attemptsText(state: Pick<StepState, 'attempts' | 'attemptBase'>): string {
-  const n = state.attempts - state.attemptBase;
-  return `${n} attempt${n === 1 ? '' : 's'}${state.attemptBase > 0 ? ' since the last replay' : ''}`;
+function attemptsText(made: number, base: number): string {
+  const n = made - base;
+  return `${n} attempt${n === 1 ? '' : 's'}${base > 0 ? ' since the last replay' : ''}`;
 }
 
 /**

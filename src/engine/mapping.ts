@@ -19,8 +19,8 @@ export type Reference =
   | { source: 'results'; step: string; path: PathSegment[] }
   | { source: 'saga'; field: SagaField };
 
-export const SAGA_FIELDS = ['id', 'run', 'correlationId'] as const;
-export type SagaField = (typeof SAGA_FIELDS)[number];
+export const SAGA_PLACEHOLDER_FIELDS = ['id', 'run', 'correlationId'] as const;
+export type SagaField = (typeof SAGA_PLACEHOLDER_FIELDS)[number];
 
 /** A string with its placeholders: literal text and references, in order. */
 export type Template = Array<string | Reference>;
@@ -79,7 +79,7 @@ function parseReference(body: string, stepNames: readonly string[]): Reference {
   }
   if (body.startsWith('saga.')) {
     const field = body.slice('saga.'.length);
-    if (!(SAGA_FIELDS as readonly string[]).includes(field)) throw new MappingSyntaxError(`${where}: a saga field is one of ${SAGA_FIELDS.join(', ')}`);
+    if (!(SAGA_PLACEHOLDER_FIELDS as readonly string[]).includes(field)) throw new MappingSyntaxError(`${where}: a saga field is one of ${SAGA_PLACEHOLDER_FIELDS.join(', ')}`);
     return { source: 'saga', field: field as SagaField };
   }
   if (body.startsWith('results.')) {

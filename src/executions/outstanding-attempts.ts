@@ -5,7 +5,7 @@ import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
 import type { StepJobData } from '../dispatch/step-job.js';
 import type { Phase } from '../engine/statuses.js';
-import { isOutstandingSql } from './saga.sql.js';
+import { awaitedAttemptSql, isOutstandingSql } from './saga.sql.js';
 
 /**
  * Arms the deadlines of outstanding queue-step attempts, each only while it is
@@ -85,7 +85,7 @@ export class OutstandingAttempts {
     // Reached from the active sagas (saga_step has no index of its own on these columns, so its updates stay HOT).
     return (await this.dataSource.query(
       `SELECT s.id AS "sagaId", s.run, t.idx AS step, t.awaiting AS phase,
-              CASE WHEN t.awaiting = 'action' THEN t.attempts ELSE t.compensation_attempts END AS attempt
+              ${awaitedAttemptSql('t')} AS attempt
          FROM saga s JOIN saga_step t ON t.saga_id = s.id
         WHERE s.status IN ('RUNNING', 'COMPENSATING') AND t.awaiting IS NOT NULL
           AND t.attempt_deadline < now() - make_interval(secs => $1::float8 / 1000)
@@ -122,7 +122,7 @@ export class OutstandingAttempts {
         WHERE t.saga_id = due.saga_id AND t.idx = due.idx
         RETURNING t.saga_id AS id, due.definition_name AS "definitionName", due.definition_version AS "definitionVersion",
                   due.run, t.idx AS step, t.awaiting AS phase,
-                  CASE WHEN t.awaiting = 'action' THEN t.attempts ELSE t.compensation_attempts END AS attempt,
+                  ${awaitedAttemptSql('t')} AS attempt,
                   t.not_before AS "notBefore", t.carrier`,
       [staleMs, limit],
     )) as [UnplacedAttempt[], number];

@@ -11,8 +11,10 @@ const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY
  * `attempt` of `phase` (its number is the step's attempts, or compensation
  * attempts). Every raw write that holds only for an outstanding attempt uses it.
  */
-export const isOutstandingSql = (t: string, phase: string, attempt: string) =>
-  `${t}.awaiting = ${phase} AND CASE WHEN ${phase} = 'action' THEN ${t}.attempts ELSE ${t}.compensation_attempts END = ${attempt}`;
+export const isOutstandingSql = (t: string, phase: string, attempt: string) => `${t}.awaiting = ${phase} AND ${awaitedAttemptSql(t)} = ${attempt}`;
+
+/** SQL of the number of the attempt the step row `t` awaits (its phase's attempt counter). */
+export const awaitedAttemptSql = (t: string) => `CASE WHEN ${t}.awaiting = 'action' THEN ${t}.attempts ELSE ${t}.compensation_attempts END`;
 
 export const SELECT_SAGA = `
   SELECT s.id, s.definition_name AS "definitionName", s.definition_version AS "definitionVersion", s.run, s.status,

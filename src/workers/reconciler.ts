@@ -131,14 +131,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async redispatchMissing(): Promise<number> {
     // Work younger than two intervals is left to the fast path and the outbox relay.
     const staleMs = 2 * this.config.reconcileIntervalMs;
-    const sagas = await this.attempts.claimUnplaced(staleMs, BATCH); // one row per outstanding attempt
     let redispatched = 0;
-    for (const saga of sagas) {
-      const job = stepJob(saga.id, saga.run, { type: 'dispatch', step: saga.step, phase: saga.phase, attempt: saga.attempt, notBefore: null });
-      const definition = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-      const spec = definition.steps[saga.step];
-      const action = saga.phase === 'action' ? spec.action : spec.compensation;
-      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId, saga.carrier)) continue;
+    for (const unplaced of await this.attempts.claimUnplaced(staleMs, BATCH)) {
+      const { id, run, step, phase, attempt } = unplaced;
+      const job = stepJob(id, run, { type: 'dispatch', step, phase, attempt, notBefore: null });
+      const definition = await this.definitions.get(unplaced.definitionName, unplaced.definitionVersion);
+      const spec = definition.steps[step];
+      const action = phase === 'action' ? spec.action : spec.compensation;
+      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId, unplaced.carrier)) continue;
       await this.publisher.publish([job]);
       redispatched++;
     }

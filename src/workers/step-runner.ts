@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { visibleResults, type SagaPlan } from '../definitions/saga-plan.js';
-import { isOutstanding } from '../engine/decide.js';
+import { isOutstanding, outstandingAttempts } from '../engine/decide.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { stepJob, stepJobId, type StepJob, type StepJobData } from '../dispatch/step-job.js';
 import { Phase } from '../engine/statuses.js';
@@ -74,12 +74,12 @@ export class StepRunner implements BeforeApplicationShutdown {
     let starts: StepJobData[] = [job];
     if (!outstanding(job)(saga)) {
       // This job carried the saga's attempts on, and runs again (its worker died, or it was deferred): take up the attempts it carried.
-      const carried = bull.id === undefined ? [] : saga.steps.filter((t) => t.awaiting !== null && t.carrier === bull.id);
+      const carried = bull.id === undefined ? [] : outstandingAttempts(saga).filter((a) => saga.steps[a.step].carrier === bull.id);
       if (carried.length === 0) {
         this.logger.debug({ msg: 'step job is no longer outstanding; dropped', sagaId: job.sagaId, stepIndex: job.step, phase: job.phase, attempt: job.attempt });
         return;
       }
-      starts = carried.map((t) => ({ sagaId: saga.id, run: saga.run, step: t.index, phase: t.awaiting!, attempt: t.awaiting === Phase.ACTION ? t.attempts : t.compensationAttempts }));
+      starts = carried.map((a) => ({ sagaId: saga.id, run: saga.run, ...a }));
       this.logger.log({ msg: 'taking up the attempts this job carried', sagaId: saga.id, steps: starts.map((a) => `${a.step} ${a.phase} #${a.attempt}`).join(', ') });
     }
     const budget: CarryBudget = { done: 0, started: Date.now(), fannedOut: starts.length > 1 };

@@ -51,32 +51,31 @@ describe('Participant hosts: circuit breaker and concurrency limit', () => {
     expect(p.callsTo('/cb1').map((c) => c.body.attempt)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('should keep at most PARTICIPANT_HOST_CONCURRENCY calls in flight to one host', async () => {
+  /** Answers `path` after 200 ms and counts the most calls in flight at once. */
+  function slowCalls(path: string): { peak: number } {
+    const calls = { peak: 0 };
     let inFlight = 0;
-    let peak = 0;
-    p.on('/slow', () => {
+    p.on(path, () => {
       inFlight++;
-      peak = Math.max(peak, inFlight);
+      calls.peak = Math.max(calls.peak, inFlight);
       setTimeout(() => inFlight--, 200);
       return { status: 200, body: {}, delayMs: 200 };
     });
+    return calls;
+  }
+
+  it('should keep at most PARTICIPANT_HOST_CONCURRENCY calls in flight to one host', async () => {
+    const calls = slowCalls('/slow');
     await api.post('/v1/definitions', { name: 'slow-host', steps: [{ name: 'sl1', action: { type: 'http', url: `${p.url}/slow` } }] });
     const ids = await Promise.all(Array.from({ length: 8 }, async () => (await api.post('/v1/sagas', { definition: 'slow-host' })).body.id as string));
     const { settled } = sagaApi(api);
     for (const id of ids) expect((await settled(id)).status).toBe('COMPLETED');
-    expect(peak).toBe(2);
+    expect(calls.peak).toBe(2);
     expect(p.callsTo('/slow')).toHaveLength(8);
   });
 
   it('should keep a group\'s branches carried by one worker within the host limit: the ones over it wait as jobs of their own', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    p.on('/branch', () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      setTimeout(() => inFlight--, 200);
-      return { status: 200, body: {}, delayMs: 200 };
-    });
+    const calls = slowCalls('/branch');
     const branch = (name: string) => [{ name, action: { type: 'http', url: `${p.url}/branch` } }];
     await api.post('/v1/definitions', {
       name: 'wide-group',
@@ -85,7 +84,7 @@ describe('Participant hosts: circuit breaker and concurrency limit', () => {
     const id = (await api.post('/v1/sagas', { definition: 'wide-group' })).body.id as string;
     const saga = await sagaApi(api).settled(id);
     expect(saga.status).toBe('COMPLETED');
-    expect(peak).toBe(2);
+    expect(calls.peak).toBe(2);
     // Each branch was called exactly once, none lost on the way back to BullMQ.
     expect(p.callsTo('/branch').filter((c) => c.body.sagaId === id).map((c) => c.body.step).sort()).toEqual(['w1', 'w2', 'w3', 'w4']);
   });
