@@ -7,6 +7,7 @@ import { CircuitWait1763800500000 } from './1763800500000-circuit-wait.js';
 import { HotSagaUpdates1763800600000 } from './1763800600000-hot-saga-updates.js';
 import { CarriedAttempts1763800700000 } from './1763800700000-carried-attempts.js';
 import { OutstandingAttempts1763800800000 } from './1763800800000-outstanding-attempts.js';
+import { CallbacksAndSignals1763800900000 } from './1763800900000-callbacks-and-signals.js';
 
 /** Every migration, oldest first. Listed explicitly so source and build load the same set. */
-export const MIGRATIONS = [CreateDefinitions1763800000000, CreateSagas1763800100000, AddAttemptDeadline1763800200000, ReplayAndSearch1763800300000, ApiKeysAndAudit1763800400000, CircuitWait1763800500000, HotSagaUpdates1763800600000, CarriedAttempts1763800700000, OutstandingAttempts1763800800000];
+export const MIGRATIONS = [CreateDefinitions1763800000000, CreateSagas1763800100000, AddAttemptDeadline1763800200000, ReplayAndSearch1763800300000, ApiKeysAndAudit1763800400000, CircuitWait1763800500000, HotSagaUpdates1763800600000, CarriedAttempts1763800700000, OutstandingAttempts1763800800000, CallbacksAndSignals1763800900000];

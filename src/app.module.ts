@@ -12,13 +12,14 @@ import { OutboundModule } from './outbound/outbound.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { TracingModule } from './tracing/tracing.module.js';
 import { WorkersModule } from './workers/workers.module.js';
+import { WaitsApiModule } from './waits/waits-api.module.js';
 
 /** Composes the process from its role: every role serves health; `api`/`all` serve /v1; `worker`/`all` run steps. */
 @Module({})
 export class AppModule {
   static forConfig(config: AppConfig): DynamicModule {
     const roleModules: Type[] = [];
-    if (config.servesApi) roleModules.push(AuthModule, DefinitionsApiModule, ExecutionsApiModule);
+    if (config.servesApi) roleModules.push(AuthModule, DefinitionsApiModule, ExecutionsApiModule, WaitsApiModule);
     if (config.runsWorkers) roleModules.push(WorkersModule);
     return {
       module: AppModule,

@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 
 /** What an API key may do; every endpoint declares the one it needs. */
-export const SCOPES = ['definitions:read', 'definitions:write', 'sagas:read', 'sagas:write', 'sagas:replay', 'keys:admin'] as const;
+export const SCOPES = ['definitions:read', 'definitions:write', 'sagas:read', 'sagas:write', 'sagas:replay', 'sagas:signal', 'keys:admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const SCOPE_KEY = 'saga:scope';

@@ -25,6 +25,14 @@ export const ErrorCode = {
   /** SPEC §9: the saga is past its pivot and only goes forward (cancel is refused). */
   PAST_PIVOT: 'PAST_PIVOT',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** SPEC §10: no callback token like this was issued. */
+  CALLBACK_NOT_FOUND: 'CALLBACK_NOT_FOUND',
+  /** SPEC §10: the token's attempt is settled with another answer, or no longer outstanding. */
+  CALLBACK_NOT_OUTSTANDING: 'CALLBACK_NOT_OUTSTANDING',
+  /** SPEC §10: the signal was received already, with another body. */
+  SIGNAL_ALREADY_RECEIVED: 'SIGNAL_ALREADY_RECEIVED',
+  /** SPEC §10: no step of the saga waits for that signal, or the saga is done. */
+  SIGNAL_NOT_EXPECTED: 'SIGNAL_NOT_EXPECTED',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   KEY_NOT_FOUND: 'KEY_NOT_FOUND',

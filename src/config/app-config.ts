@@ -101,6 +101,15 @@ export class AppConfig {
   readonly rateLimitPerMinute: number;
 
   /**
+   * Callbacks (SPEC §10) one client address may post per minute; a token
+   * alone may be posted CALLBACK_RATE_PER_TOKEN times a minute. @defaultValue 6000
+   */
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(10_000_000)
+  readonly callbackRateLimitPerMinute: number;
+
+  /**
    * Failed authentications (a key that is unknown, expired or revoked) one
    * client address may make per minute; beyond it, requests with a key not
    * already verified get 429 without a database lookup. @defaultValue 60
@@ -189,6 +198,7 @@ const VARIABLES: ReadonlyArray<{ env: string; key: keyof AppConfig; kind: 'strin
   { env: 'AUTH_DISABLED', key: 'authDisabled', kind: 'bool', def: 'false' },
   { env: 'BOOTSTRAP_ADMIN_KEY', key: 'bootstrapAdminKey', kind: 'string', def: '' },
   { env: 'RATE_LIMIT_PER_MINUTE', key: 'rateLimitPerMinute', kind: 'int', def: '60000' },
+  { env: 'CALLBACK_RATE_LIMIT_PER_MINUTE', key: 'callbackRateLimitPerMinute', kind: 'int', def: '6000' },
   { env: 'AUTH_FAILURES_PER_MINUTE', key: 'authFailuresPerMinute', kind: 'int', def: '60' },
   { env: 'PARTICIPANT_ALLOWED_HOSTS', key: 'participantAllowedHosts', kind: 'list', def: '' },
   { env: 'PARTICIPANT_ALLOWED_NETWORKS', key: 'participantAllowedNetworks', kind: 'list', def: '' },

@@ -11,12 +11,25 @@ export type Backoff = (typeof BACKOFFS)[number];
 export const ON_STEP_FAILURE = ['compensate', 'pause'] as const;
 export type OnStepFailure = (typeof ON_STEP_FAILURE)[number];
 
+/**
+ * How an HTTP attempt ends (SPEC §10): with the participant's answer, or
+ * (`callback`) with a later POST to /v1/callbacks/{token}, the answer only
+ * acknowledging the call. Stored only when it is `callback`.
+ */
+export const COMPLETIONS = ['callback'] as const;
+export type Completion = (typeof COMPLETIONS)[number];
+
 export interface HttpAction {
   type: 'http';
   method: HttpMethod;
+  /** May hold data placeholders (SPEC §11). */
   url: string;
-  /** Header names are stored lower-cased (HTTP header names are case-insensitive). */
+  /** Header names are stored lower-cased (HTTP header names are case-insensitive). Values may hold placeholders and secret references. */
   headers: Record<string, string>;
+  /** Present only for callback steps. */
+  completion?: Completion;
+  /** SPEC §11: sent instead of the envelope when present; any JSON, kept as sent, placeholders rendered at dispatch. */
+  body?: unknown;
 }
 
 export interface QueueAction {
@@ -25,7 +38,18 @@ export interface QueueAction {
   task: string;
 }
 
-export type Action = HttpAction | QueueAction;
+/** SPEC §10: the step waits for POST /v1/sagas/{id}/signals/{signal}; nothing is called. Not a compensation. */
+export interface SignalAction {
+  type: 'signal';
+  signal: string;
+}
+
+export type Action = HttpAction | QueueAction | SignalAction;
+
+/** An attempt that waits for the outside world after its dispatch: a signal, or a callback step's callback. */
+export function waitsForOutside(action: Action | null | undefined): boolean {
+  return action?.type === 'signal' || (action?.type === 'http' && action.completion === 'callback');
+}
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -99,6 +123,12 @@ export const LIMITS = {
   maxAttempts: 100,
   maxDelayMs: 86_400_000,
   stepTimeoutMaxMs: 86_400_000,
+  /** SPEC §10: callback and signal steps may wait up to 30 days. */
+  waitTimeoutMaxMs: 2_592_000_000,
+  /** A callback step's call only acknowledges: it gets at most this long (the attempt's timeout runs on to the callback). */
+  acknowledgeTimeoutMs: 10_000,
+  /** A mapped body (SPEC §11), as stored in the definition. */
+  bodyMaxBytes: 65_536,
   sagaTimeoutMaxMs: 31_536_000_000,
 } as const;
 
@@ -109,6 +139,8 @@ export const DEFINITION_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 /** Step, queue and task names end up in idempotency keys and BullMQ job ids: no ':' allowed. */
 export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** Signal names end up in a URL path segment. */
+export const SIGNAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** Headers the server sets itself on every participant call; a definition cannot override them. */
 export const RESERVED_HEADERS = new Set([
@@ -118,6 +150,7 @@ export const RESERVED_HEADERS = new Set([
   'x-saga-id',
   'traceparent',
   'tracestate',
+  'x-callback-token',
   'host',
   'connection',
   'transfer-encoding',

@@ -18,6 +18,20 @@ export class HttpActionSchema {
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { 'x-team': 'shop' } })
   headers: Record<string, string>;
+
+  @ApiProperty({ enum: ['callback'], required: false, description: 'Present for callback steps (SPEC §10)' })
+  completion?: 'callback';
+
+  @ApiProperty({ required: false, description: 'The mapped body sent instead of the envelope (SPEC §11), as registered' })
+  body?: unknown;
+}
+
+export class SignalActionSchema {
+  @ApiProperty({ enum: ['signal'] })
+  type: 'signal';
+
+  @ApiProperty({ example: 'manager-approval' })
+  signal: string;
 }
 
 export class QueueActionSchema {
@@ -45,9 +59,12 @@ export class RetryPolicySchema {
   maxDelayMs: number;
 }
 
-const ACTION = { oneOf: [{ $ref: getSchemaPath(HttpActionSchema) }, { $ref: getSchemaPath(QueueActionSchema) }], discriminator: { propertyName: 'type' } };
+const ACTION = {
+  oneOf: [{ $ref: getSchemaPath(HttpActionSchema) }, { $ref: getSchemaPath(QueueActionSchema) }, { $ref: getSchemaPath(SignalActionSchema) }],
+  discriminator: { propertyName: 'type' },
+};
 
-@ApiExtraModels(HttpActionSchema, QueueActionSchema)
+@ApiExtraModels(HttpActionSchema, QueueActionSchema, SignalActionSchema)
 export class StepSpecSchema {
   @ApiProperty({ example: 'charge-payment' })
   name: string;

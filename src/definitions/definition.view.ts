@@ -39,5 +39,13 @@ function orderStep(step: StepSpec): StepSpec {
 
 function orderAction(action: Action): Action {
   if (action.type === 'queue') return { type: 'queue', queue: action.queue, task: action.task };
-  return { type: 'http', method: action.method, url: action.url, headers: action.headers };
+  if (action.type === 'signal') return { type: 'signal', signal: action.signal };
+  return {
+    type: 'http',
+    method: action.method,
+    url: action.url,
+    headers: action.headers,
+    ...(action.completion ? { completion: action.completion } : {}),
+    ...(action.body !== undefined ? { body: action.body } : {}),
+  };
 }

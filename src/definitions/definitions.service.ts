@@ -11,6 +11,7 @@ import { DefinitionView, toDefinitionView } from './definition.view.js';
 import { DefinitionsRepository } from './definitions.repository.js';
 import type { CreateDefinitionDto } from './dto/create-definition.dto.js';
 import { hashDefinition, normalizeDefinition } from './normalize-definition.js';
+import { hostIsMapped, withoutPlaceholders } from './dto/http-url.validator.js';
 
 /** How often a registration is retried when it loses a version-number race. */
 const REGISTER_ATTEMPTS = 3;
@@ -52,7 +53,8 @@ export class DefinitionsService {
         const action = step[phase];
         if (!action || action.type !== 'http') return [];
         const errors: FieldError[] = [];
-        const refused = await this.outbound.checkUrlResolving(action.url);
+        // A host named by a placeholder is known only when the step runs: the call's own check judges it then (SPEC §11).
+        const refused = hostIsMapped(action.url) ? null : await this.outbound.checkUrlResolving(withoutPlaceholders(action.url));
         if (refused) errors.push(fieldError([...step.path, phase, 'url'], refused));
         for (const name of secretNames(action.headers)) {
           if (this.config.secrets[name] === undefined) {

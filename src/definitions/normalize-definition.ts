@@ -11,7 +11,7 @@ import {
   StepSpec,
   TopLevelSpec,
 } from './definition.model.js';
-import type { ActionDto, HttpActionDto, QueueActionDto } from './dto/action.dto.js';
+import type { ActionDto, HttpActionDto, QueueActionDto, SignalActionDto } from './dto/action.dto.js';
 import type { CreateDefinitionDto } from './dto/create-definition.dto.js';
 import type { RetryPolicyDto } from './dto/retry-policy.dto.js';
 import type { StepDto } from './dto/step.dto.js';
@@ -43,10 +43,19 @@ function normalizeAction(dto: ActionDto): Action {
     const q = dto as QueueActionDto;
     return { type: 'queue', queue: q.queue, task: q.task };
   }
+  if (dto.type === 'signal') return { type: 'signal', signal: (dto as SignalActionDto).signal };
   const h = dto as HttpActionDto;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(h.headers ?? {})) headers[name.toLowerCase()] = value;
-  return { type: 'http', method: h.method ?? DEFAULT_HTTP_METHOD, url: h.url, headers };
+  return {
+    type: 'http',
+    method: h.method ?? DEFAULT_HTTP_METHOD,
+    url: h.url,
+    headers,
+    // Only when given: definitions without them keep their stored form (and hash).
+    ...(h.completion ? { completion: h.completion } : {}),
+    ...(h.body !== undefined ? { body: h.body } : {}),
+  };
 }
 
 function normalizeRetry(dto: RetryPolicyDto | undefined, kind: StepKind): RetryPolicy {

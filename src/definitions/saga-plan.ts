@@ -1,4 +1,5 @@
-import { type DefinitionSpec, isGroup, type OnStepFailure, type StepSpec } from './definition.model.js';
+import { compileRequest, isMapped, MappingSyntaxError, type RequestTemplate } from '../engine/mapping.js';
+import { type Action, type DefinitionSpec, isGroup, type OnStepFailure, type StepSpec } from './definition.model.js';
 
 /** A step of a definition with where it sits: its flat index and, inside a group, the group and branch. */
 export interface PlannedStep extends StepSpec {
@@ -12,6 +13,8 @@ export interface PlannedStep extends StepSpec {
   stage: number;
   /** Where the step is in the definition, as field-path segments (`['steps', 2, 'parallel', 0, 1]`). */
   path: Array<string | number>;
+  /** SPEC §11: the HTTP action's and compensation's placeholders, compiled; null when there is nothing to render. */
+  requests: { action: RequestTemplate | null; compensation: RequestTemplate | null };
 }
 
 /**
@@ -34,6 +37,8 @@ export interface SagaPlan {
   timeoutMs: number | null;
   onStepFailure: OnStepFailure;
   steps: PlannedStep[];
+  /** Every step's name, for placeholders that name steps. */
+  stepNames: string[];
   stages: Stage[];
   /**
    * Flat index of the point of no return: the pivot, or without one the
@@ -58,24 +63,38 @@ export function planOf(spec: DefinitionSpec): SagaPlan {
 function compile(spec: DefinitionSpec): SagaPlan {
   const steps: PlannedStep[] = [];
   const stages: Stage[] = [];
+  const stepNames = spec.steps.flatMap((item) => (isGroup(item) ? item.parallel.flat().map((s) => s.name) : [item.name]));
+  const place = (step: StepSpec, where: Omit<PlannedStep, keyof StepSpec | 'index' | 'requests'>): number => {
+    const index = steps.length;
+    steps.push({ ...step, index, ...where, requests: { action: requestOf(step.action, stepNames), compensation: requestOf(step.compensation, stepNames) } });
+    return index;
+  };
   spec.steps.forEach((item, stage) => {
     if (isGroup(item)) {
-      const branches = item.parallel.map((branch, b) =>
-        branch.map((step, k) => {
-          const index = steps.length;
-          steps.push({ ...step, index, group: item.name, branch: b, stage, path: ['steps', stage, 'parallel', b, k] });
-          return index;
-        }),
-      );
+      const branches = item.parallel.map((branch, b) => branch.map((step, k) => place(step, { group: item.name, branch: b, stage, path: ['steps', stage, 'parallel', b, k] })));
       stages.push({ name: item.name, group: true, branches });
     } else {
-      const index = steps.length;
-      steps.push({ ...item, index, group: null, branch: null, stage, path: ['steps', stage] });
-      stages.push({ name: item.name, group: false, branches: [[index]] });
+      stages.push({ name: item.name, group: false, branches: [[place(item, { group: null, branch: null, stage, path: ['steps', stage] })]] });
     }
   });
   const pivot = steps.find((s) => s.kind === 'pivot') ?? steps.find((s) => s.kind === 'retriable');
-  return { description: spec.description, timeoutMs: spec.timeoutMs, onStepFailure: spec.onStepFailure, steps, stages, pivot: pivot?.index ?? null };
+  return { description: spec.description, timeoutMs: spec.timeoutMs, onStepFailure: spec.onStepFailure, steps, stepNames, stages, pivot: pivot?.index ?? null };
+}
+
+/**
+ * An HTTP action's compiled placeholders, or null when it has none. A
+ * definition stored before mapping existed whose text does not parse as
+ * placeholders keeps its text as it is (registration now refuses such text).
+ */
+function requestOf(action: Action | null, stepNames: readonly string[]): RequestTemplate | null {
+  if (action?.type !== 'http') return null;
+  try {
+    const template = compileRequest(action, stepNames);
+    return isMapped(template) ? template : null;
+  } catch (error) {
+    if (error instanceof MappingSyntaxError) return null;
+    throw error;
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
-import type { DispatchCommand } from '../engine/saga-state.js';
+import type { DispatchCommand, EngineInput } from '../engine/saga-state.js';
+import { waitsForOutside } from '../definitions/definition.model.js';
 import type { SagaPlan } from '../definitions/saga-plan.js';
 import { Phase } from '../engine/statuses.js';
 
 /** The internal queue every step attempt goes through (HTTP calls run there; queue steps are forwarded). */
 export const STEPS_QUEUE = 'saga-steps';
-/** Delayed jobs that end a queue step's attempt when no result came within its timeout. */
+/** Delayed jobs that end an attempt whose outcome comes from elsewhere (a queue step, a callback, a signal) when none came within its timeout. */
 export const TIMERS_QUEUE = 'saga-timers';
 
 export interface StepJobData {
@@ -14,9 +15,10 @@ export interface StepJobData {
   phase: Phase;
   attempt: number;
   /**
-   * A queue step's attempt: its deadline as the dispatching transaction
-   * stored it (due time + timeoutMs). Absent for HTTP attempts and for jobs
-   * the reconciler re-publishes (the forwarder then reads the stored one).
+   * A queue, callback or signal step's attempt: its deadline as the
+   * dispatching transaction stored it (due time + timeoutMs). Absent for
+   * other HTTP attempts and for jobs the reconciler re-publishes (the stored
+   * one is kept then).
    */
   deadline?: string;
 }
@@ -37,8 +39,9 @@ export function stepJobId(d: StepJobData): string {
 }
 
 /**
- * The job of a dispatched attempt. With the definition, a queue step's
- * attempt gets its deadline (ADR 10): from when it is due (now, or after its
+ * The job of a dispatched attempt. With the definition, an attempt whose
+ * outcome comes from elsewhere (a queue step, ADR 10; a callback or signal
+ * step, ADR 13) gets its deadline: from when it is due (now, or after its
  * backoff) plus the step's timeout, stored by the transaction that
  * dispatches it.
  */
@@ -46,7 +49,7 @@ export function stepJob(sagaId: string, run: number, command: DispatchCommand, d
   const data: StepJobData = { sagaId, run, step: command.step, phase: command.phase, attempt: command.attempt };
   const step = definition?.steps[command.step];
   const action = command.phase === Phase.ACTION ? step?.action : step?.compensation;
-  if (step && action?.type === 'queue' && now) {
+  if (step && (action?.type === 'queue' || waitsForOutside(action)) && now) {
     const due = Math.max(now.getTime(), command.notBefore?.getTime() ?? 0);
     data.deadline = new Date(due + step.timeoutMs).toISOString();
   }
@@ -56,4 +59,9 @@ export function stepJob(sagaId: string, run: number, command: DispatchCommand, d
     data,
     notBefore: command.notBefore?.toISOString() ?? null,
   };
+}
+
+/** What ends an attempt at its deadline (its timer job, or the reconciler): the engine says what that means for the step. */
+export function attemptTimedOut(address: StepJobData): EngineInput {
+  return { type: 'attempt-timed-out', step: address.step, phase: address.phase, attempt: address.attempt };
 }

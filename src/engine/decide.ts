@@ -1,5 +1,6 @@
 import type { PlannedStep, SagaPlan } from '../definitions/saga-plan.js';
 import { retryDelayMs } from './backoff.js';
+import { MappingFailed, renderRequest, type MappingContext, type RenderedRequest } from './mapping.js';
 import type {
   AttemptFailure,
   Command,
@@ -48,16 +49,13 @@ export function decide(ctx: DecideContext, input: EngineInput): Decision {
     case 'start':
       return start(ctx, input);
     case 'attempt-succeeded':
-    case 'attempt-failed': {
+    case 'attempt-failed':
+    case 'attempt-timed-out': {
       const stale = staleReason(ctx.saga, input);
       if (stale) return { outcome: 'stale', reason: stale };
-      return input.phase === Phase.ACTION
-        ? input.type === 'attempt-succeeded'
-          ? actionSucceeded(ctx, input.step, input.output)
-          : actionFailed(ctx, input.step, input.failure)
-        : input.type === 'attempt-succeeded'
-          ? compensationSucceeded(ctx, input.step)
-          : compensationFailed(ctx, input.step, input.failure);
+      if (input.type === 'attempt-succeeded') return input.phase === Phase.ACTION ? actionSucceeded(ctx, input.step, input.output) : compensationSucceeded(ctx, input.step);
+      const failure = input.type === 'attempt-failed' ? input.failure : timedOut(ctx.definition.steps[input.step], input.phase);
+      return input.phase === Phase.ACTION ? actionFailed(ctx, input.step, failure) : compensationFailed(ctx, input.step, failure);
     }
     case 'cancel':
       return stop(ctx, { code: SagaErrorCode.CANCELLED, message: 'The saga was cancelled.' }, EventType.SagaCancelled, { by: input.by ?? null, reason: input.reason ?? null });
@@ -82,6 +80,23 @@ export function outstandingAttempts(saga: Pick<SagaSnapshot, 'steps'>): AttemptA
   return saga.steps.flatMap((step, index) => (step.awaiting ? [{ step: index, phase: step.awaiting, attempt: attemptNumber(step, step.awaiting) }] : []));
 }
 
+/**
+ * An attempt whose deadline passed with no outcome (SPEC §2, §10): a call,
+ * a queue task or a callback has an unknown outcome and is retried within
+ * the budget; a signal that did not come fails the step for good (nothing
+ * was called, so the outcome is known).
+ */
+function timedOut(step: PlannedStep, phase: Phase): AttemptFailure {
+  const action = phase === Phase.ACTION ? step.action : step.compensation;
+  if (action?.type === 'signal') {
+    return { retryable: false, timedOut: false, message: `No signal "${action.signal}" within ${step.timeoutMs} ms.`, details: { code: 'SIGNAL_TIMEOUT' } };
+  }
+  if (action?.type === 'http' && action.completion === 'callback') {
+    return { retryable: true, timedOut: true, message: `No callback within ${step.timeoutMs} ms of the dispatch: the outcome is unknown.` };
+  }
+  return { retryable: true, timedOut: true, message: 'The participant reported no result within the step timeout.' };
+}
+
 function attemptNumber(step: Pick<StepState, 'attempts' | 'compensationAttempts'>, phase: Phase): number {
   return phase === Phase.ACTION ? step.attempts : step.compensationAttempts;
 }
@@ -93,8 +108,20 @@ class Builder {
   readonly results: Record<string, unknown> = {};
   readonly events: HistoryEventDraft[] = [];
   readonly commands: Command[] = [];
+  /** A step failed for good as it started (MAPPING_FAILED): `advance` looks at the saga again. */
+  rerun = false;
 
   constructor(readonly ctx: DecideContext) {}
+
+  /** What placeholders render from, as this decision leaves the saga (a new run's input, this decision's outputs). */
+  mappingContext(): MappingContext {
+    const { saga } = this.ctx;
+    return {
+      input: this.saga.input !== undefined ? this.saga.input : saga.input,
+      results: this.saga.resetResults ? this.results : { ...saga.results, ...this.results },
+      saga: { id: saga.id, run: this.saga.run ?? saga.run, correlationId: saga.correlationId },
+    };
+  }
 
   get plan(): SagaPlan {
     return this.ctx.definition;
@@ -110,9 +137,11 @@ class Builder {
     const patch = this.steps.get(index);
     if (!patch) return base;
     const out = { ...base };
-    for (const key of Object.keys(out) as Array<keyof StepState>) {
-      if (patch[key] !== undefined) (out as Record<string, unknown>)[key] = patch[key];
+    for (const key of Object.keys(patch) as Array<keyof StepPatch>) {
+      if (key in out && patch[key] !== undefined) (out as Record<string, unknown>)[key] = patch[key];
     }
+    // A wait belongs to its attempt (storage clears it the same way).
+    if (patch.awaiting !== undefined) out.waiting = null;
     return out;
   }
 
@@ -183,8 +212,37 @@ function deadlineFrom(ctx: DecideContext): Date | null {
 function startStep(b: Builder, index: number): void {
   const attempt = b.state(index).attempts + 1;
   b.step(index, { status: StepStatus.RUNNING, attempts: attempt, startedAt: b.ctx.now });
-  b.stepEvent(EventType.StepStarted, index, Phase.ACTION, attempt);
-  b.dispatch(index, Phase.ACTION, attempt, 0);
+  beginAttempt(b, index, Phase.ACTION, attempt);
+}
+
+/**
+ * The first attempt of a step's phase (a start, or a replay's fresh one):
+ * its request rendered (SPEC §11) into the `…Started` event, with secret
+ * references left as they are, and dispatched. A placeholder with nothing
+ * to put in fails the phase for good, MAPPING_FAILED, with nothing called.
+ */
+function beginAttempt(b: Builder, index: number, phase: Phase, attempt: number): void {
+  const spec = b.spec(index);
+  const template = phase === Phase.ACTION ? spec.requests.action : spec.requests.compensation;
+  let request: RenderedRequest | undefined;
+  let failure: AttemptFailure | undefined;
+  if (template) {
+    try {
+      request = renderRequest((phase === Phase.ACTION ? spec.action : spec.compensation!) as { method: string }, template, b.mappingContext());
+    } catch (error) {
+      if (!(error instanceof MappingFailed)) throw error;
+      failure = { retryable: false, timedOut: false, message: `Data mapping failed: ${error.message}.`, details: { code: 'MAPPING_FAILED' } };
+    }
+  }
+  b.stepEvent(phase === Phase.ACTION ? EventType.StepStarted : EventType.CompensationStarted, index, phase, attempt, request ? { request } : undefined);
+  if (!failure) {
+    b.dispatch(index, phase, attempt, 0);
+    return;
+  }
+  b.step(index, { awaiting: phase });
+  if (phase === Phase.ACTION) recordActionFailure(b, index, failure);
+  else recordCompensationFailure(b, index, failure);
+  b.rerun = true;
 }
 
 function staleReason(saga: SagaSnapshot, input: AttemptAddress): string | null {
@@ -208,8 +266,15 @@ function actionSucceeded(ctx: DecideContext, i: number, output: unknown): Decisi
 
 function actionFailed(ctx: DecideContext, i: number, failure: AttemptFailure): Decision {
   const b = new Builder(ctx);
+  if (recordActionFailure(b, i, failure) === 'retry') return b.done();
+  advance(b);
+  return b.done();
+}
+
+/** The step's outstanding action attempt failed: a retry within the budget, or the step fails for good. */
+function recordActionFailure(b: Builder, i: number, failure: AttemptFailure): 'retry' | 'failed' {
   const step = b.spec(i);
-  const state = ctx.saga.steps[i];
+  const state = b.state(i);
   const attempt = state.attempts;
   const error = failureError(failure, attempt);
   b.stepEvent(EventType.StepFailed, i, Phase.ACTION, attempt, { error });
@@ -218,12 +283,11 @@ function actionFailed(ctx: DecideContext, i: number, failure: AttemptFailure): D
 
   if (b.stopRequested() === null && failure.retryable && budgetLeft(step.retry.maxAttempts, attempt, state.attemptBase)) {
     scheduleRetry(b, i, Phase.ACTION, attempt);
-    return b.done();
+    return 'retry';
   }
-  b.step(i, { status: StepStatus.FAILED, finishedAt: ctx.now });
+  b.step(i, { status: StepStatus.FAILED, finishedAt: b.ctx.now });
   if (b.stopRequested() === null) failedForGood(b, i, failure);
-  advance(b);
-  return b.done();
+  return 'failed';
 }
 
 /**
@@ -290,17 +354,24 @@ function compensationSucceeded(ctx: DecideContext, j: number): Decision {
 
 function compensationFailed(ctx: DecideContext, j: number, failure: AttemptFailure): Decision {
   const b = new Builder(ctx);
+  if (recordCompensationFailure(b, j, failure) === 'retry') return b.done();
+  advance(b);
+  return b.done();
+}
+
+/** The step's outstanding compensation attempt failed: a retry within the budget, or the compensation fails for good. */
+function recordCompensationFailure(b: Builder, j: number, failure: AttemptFailure): 'retry' | 'failed' {
   const step = b.spec(j);
-  const state = ctx.saga.steps[j];
+  const state = b.state(j);
   const attempt = state.compensationAttempts;
   const error = failureError(failure, attempt);
   b.stepEvent(EventType.CompensationFailed, j, Phase.COMPENSATION, attempt, { error });
   b.step(j, { awaiting: null, compensationError: error });
   if (failure.retryable && budgetLeft(step.retry.maxAttempts, attempt, state.attemptBase)) {
     scheduleRetry(b, j, Phase.COMPENSATION, attempt);
-    return b.done();
+    return 'retry';
   }
-  b.step(j, { status: StepStatus.COMPENSATION_FAILED, compensationStatus: CompensationStatus.FAILED, compensationFinishedAt: ctx.now });
+  b.step(j, { status: StepStatus.COMPENSATION_FAILED, compensationStatus: CompensationStatus.FAILED, compensationFinishedAt: b.ctx.now });
   // The first compensation to fail for good names the saga's failure; the others' branches go on (SPEC §8).
   const current = b.error();
   if (current?.code !== SagaErrorCode.COMPENSATION_FAILED) {
@@ -311,8 +382,7 @@ function compensationFailed(ctx: DecideContext, j: number, failure: AttemptFailu
       ...(current ? { cause: current } : {}),
     };
   }
-  advance(b);
-  return b.done();
+  return 'failed';
 }
 
 /**
@@ -334,12 +404,19 @@ function stop(ctx: DecideContext, reason: SagaError, eventType: EventType, extra
     if (isDeadline) return { outcome: 'stale', reason: 'deadline ignored: the saga is past its pivot' };
     return { outcome: 'rejected', code: 'PAST_PIVOT', reason: `the saga is past its pivot ("${b.spec(ctx.definition.pivot!).name}" succeeded) and only goes forward` };
   }
-  const waitingFor = outstandingAttempts(saga).map((a) => b.spec(a.step).name);
+  const outstanding = outstandingAttempts(saga);
+  const waitingFor = outstanding.map((a) => b.spec(a.step).name);
   b.event(eventType, { data: { error: reason, ...extra, ...(waitingFor.length > 0 ? { waitingFor: waitingFor.length === 1 ? waitingFor[0] : waitingFor } : {}) } });
-  if (waitingFor.length > 0) {
+  if (outstanding.length > 0) {
     // The attempts may be running at the participants: compensating now could
     // undo a step before its action lands. Their outcomes decide what to undo.
+    // An attempt that waits for the outside world (SPEC §10) ends now instead.
     drain(b, reason, SagaStatus.COMPENSATING);
+    for (const address of outstanding) {
+      const wait = waitOf(b, address);
+      if (wait) recordActionFailure(b, address.step, stoppedWhileWaiting(b.spec(address.step), wait, reason));
+    }
+    advance(b);
     return b.done();
   }
   // A PAUSED saga: nothing is in flight (a pivot of unknown outcome stays as it is: it has no compensation).
@@ -349,12 +426,40 @@ function stop(ctx: DecideContext, reason: SagaError, eventType: EventType, extra
   return b.done();
 }
 
+/** What an outstanding action attempt waits for, if it waits for the outside world: a signal, or an acknowledged callback. */
+function waitOf(b: Builder, address: AttemptAddress): 'signal' | 'callback' | null {
+  if (address.phase !== Phase.ACTION) return null;
+  if (b.spec(address.step).action.type === 'signal') return 'signal';
+  return b.state(address.step).waiting === 'callback' ? 'callback' : null;
+}
+
+/**
+ * A waiting attempt ended by a cancel or the deadline: a signal step simply
+ * did not get its signal (nothing was called); a callback step's call was
+ * acknowledged, so its outcome is unknown and it is compensated.
+ */
+function stoppedWhileWaiting(step: PlannedStep, wait: 'signal' | 'callback', reason: SagaError): AttemptFailure {
+  const why = reason.code === SagaErrorCode.CANCELLED ? 'The saga was cancelled' : 'The saga passed its deadline';
+  if (wait === 'signal') {
+    const signal = step.action.type === 'signal' ? step.action.signal : '';
+    return { retryable: false, timedOut: false, message: `${why} while the step waited for the signal "${signal}".` };
+  }
+  return { retryable: false, timedOut: true, message: `${why} while the step waited for its callback: the outcome is unknown, so the step is compensated.` };
+}
+
 /**
  * Moves the saga on from the state this decision leaves: while stopping,
  * waits for the outstanding attempts, then pauses or starts compensating;
  * running, starts what may start; compensating, compensates what may be.
  */
 function advance(b: Builder): void {
+  do {
+    b.rerun = false;
+    advanceOnce(b);
+  } while (b.rerun);
+}
+
+function advanceOnce(b: Builder): void {
   const stopping = b.stopRequested();
   if (stopping) {
     if (b.anyOutstanding()) return;
@@ -404,6 +509,8 @@ function forward(b: Builder): void {
       if (next === undefined) continue;
       done = false;
       if (b.state(next).status === StepStatus.PENDING) startStep(b, next);
+      // A step that failed for good as it started (MAPPING_FAILED) stops new attempts; `advance` goes on from there.
+      if (b.rerun) return;
     }
     if (!done) return;
   }
@@ -444,7 +551,9 @@ function compensate(b: Builder): void {
         }
         if (needsCompensation(b, index)) {
           startCompensation(b, index);
-          busy = true;
+          // A compensation that failed for good as it started (MAPPING_FAILED) holds its branch.
+          if (b.state(index).status === StepStatus.COMPENSATION_FAILED) stuck = true;
+          else busy = true;
           break;
         }
       }
@@ -472,8 +581,7 @@ function startCompensation(b: Builder, index: number): void {
     compensationFinishedAt: null,
     compensationError: null,
   });
-  b.stepEvent(EventType.CompensationStarted, index, Phase.COMPENSATION, attempt);
-  b.dispatch(index, Phase.COMPENSATION, attempt, 0);
+  beginAttempt(b, index, Phase.COMPENSATION, attempt);
 }
 
 /** The outstanding attempt failed: may another be made within the budget (counted since the last replay; 0 is unlimited)? */
@@ -515,8 +623,7 @@ function replay(ctx: DecideContext, input: ReplayInput): Decision {
       for (const i of failed) {
         const next = saga.steps[i].attempts + 1;
         b.step(i, { status: StepStatus.RUNNING, attempts: next, attemptBase: next - 1, finishedAt: null, error: null, lastAttemptTimedOut: false });
-        b.stepEvent(EventType.StepStarted, i, Phase.ACTION, next);
-        b.dispatch(i, Phase.ACTION, next, 0);
+        beginAttempt(b, i, Phase.ACTION, next);
       }
       advance(b);
       return b.done();
@@ -536,8 +643,7 @@ function replay(ctx: DecideContext, input: ReplayInput): Decision {
           compensationFinishedAt: null,
           compensationError: null,
         });
-        b.stepEvent(EventType.CompensationStarted, j, Phase.COMPENSATION, next);
-        b.dispatch(j, Phase.COMPENSATION, next, 0);
+        beginAttempt(b, j, Phase.COMPENSATION, next);
       }
       advance(b);
       return b.done();

@@ -193,3 +193,79 @@ export function bodyStrings(body: unknown, at: PathSegment[] = []): Array<{ at: 
   if (body !== null && typeof body === 'object') return Object.entries(body).flatMap(([key, value]) => bodyStrings(value, [...at, key]));
   return [];
 }
+
+/** An HTTP action's request with its placeholders parsed (SPEC §11): compiled once per definition version. */
+export interface RequestTemplate {
+  url: Template;
+  headers: Array<[name: string, value: Template]>;
+  /** The body as stored (its strings are parsed when rendered), or undefined: the participant gets the envelope. */
+  body: unknown;
+  hasBody: boolean;
+  /** The definition's step names, which `results.` placeholders in the body resolve against. */
+  stepNames: readonly string[];
+}
+
+/** What a participant is sent, as rendered from a RequestTemplate. */
+export interface RenderedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** The parts of an HTTP action a RequestTemplate is compiled from (definition.model's HttpAction). */
+export interface MappedAction {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** Whether an action has anything to render: a body, or a placeholder in its URL or a header value. */
+export function isMapped(template: RequestTemplate): boolean {
+  const hasRef = (t: Template) => t.some((part) => typeof part !== 'string');
+  return template.hasBody || hasRef(template.url) || template.headers.some(([, value]) => hasRef(value));
+}
+
+/** Parses an action's placeholders; throws MappingSyntaxError (checked at registration, so stored actions parse). */
+export function compileRequest(action: MappedAction, stepNames: readonly string[]): RequestTemplate {
+  return {
+    url: parseTemplate(action.url, stepNames),
+    headers: Object.entries(action.headers).map(([name, value]) => [name, parseTemplate(value, stepNames)]),
+    body: action.body,
+    hasBody: action.body !== undefined,
+    stepNames,
+  };
+}
+
+/** Header values a participant can be sent: visible ASCII, spaces, tabs and Latin-1 text, nothing that splits a header. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEADER_VALUE_MAX = 8_192;
+
+/**
+ * Renders a request for its call, or for the attempt's `…Started` event.
+ * URL values are percent-encoded. `literal` transforms the template's own
+ * text only (the worker puts secrets into header values there, so a value
+ * from the saga's data can never name a secret). Throws MappingFailed when a
+ * value is missing or cannot go where it is put.
+ */
+export function renderRequest(
+  action: Pick<MappedAction, 'method'>,
+  template: RequestTemplate,
+  ctx: MappingContext,
+  literal: (text: string) => string = (text) => text,
+): RenderedRequest {
+  const url = renderText(template.url, ctx, encodeURIComponent);
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new MappingFailed(`the rendered URL ${JSON.stringify(url.slice(0, 200))} is not an absolute http(s) URL`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of template.headers) {
+    const text = value.map((part) => (typeof part === 'string' ? literal(part) : asText(valueOf(part, ctx)))).join('');
+    if (!HEADER_VALUE.test(text) || text.length > HEADER_VALUE_MAX) {
+      throw new MappingFailed(`header "${name}": the rendered value ${text.length > HEADER_VALUE_MAX ? `is over ${HEADER_VALUE_MAX} characters` : 'holds characters a header value cannot carry (control characters or text beyond Latin-1)'}`);
+    }
+    headers[name] = text;
+  }
+  const rendered: RenderedRequest = { method: action.method, url, headers };
+  if (template.hasBody) rendered.body = renderBody(template.body, ctx, template.stepNames);
+  return rendered;
+}

@@ -44,10 +44,24 @@ export interface StepState {
    * every attempt has its own number and job id). A first attempt resets it.
    */
   attemptBase: number;
+  /**
+   * The outstanding attempt waits for the outside world (SPEC §10): a signal,
+   * or a callback its participant acknowledged. Set by the worker; cleared
+   * with the attempt. Cancel and the deadline end such an attempt at once.
+   */
+  waiting: WaitKind | null;
 }
+
+export const WAIT_KINDS = ['callback', 'signal'] as const;
+export type WaitKind = (typeof WAIT_KINDS)[number];
 
 /** What the engine needs to know about a saga to decide its next move. */
 export interface SagaSnapshot {
+  id: string;
+  /** The run's input and the outputs so far: what data placeholders are rendered from (SPEC §11). */
+  input: unknown;
+  results: Record<string, unknown>;
+  correlationId: string | null;
   status: SagaStatus;
   run: number;
   /**
@@ -65,6 +79,8 @@ export type EngineInput =
   | { type: 'start'; definition: string; version: number; correlationId: string | null }
   | { type: 'attempt-succeeded'; step: number; phase: Phase; attempt: number; output: unknown }
   | { type: 'attempt-failed'; step: number; phase: Phase; attempt: number; failure: AttemptFailure }
+  /** The attempt's deadline passed with no outcome: what that means depends on the step (SPEC §2, §10). */
+  | { type: 'attempt-timed-out'; step: number; phase: Phase; attempt: number }
   | { type: 'cancel'; /** Who asked (the API key's name); kept in the history. */ by?: string | null; /** Why, as the operator said; kept in the history. */ reason?: string | null }
   | { type: 'deadline' }
   | ReplayInput;

@@ -108,7 +108,8 @@ export class ExecutionsService {
     const now = new Date();
     const id = randomUUID();
     const start = { type: 'start', definition: stored.entity.name, version: stored.entity.version, correlationId: dto.correlationId ?? null } as const;
-    const decision = decide({ definition: spec, saga: newSagaSnapshot(spec.steps.length), now, random: Math.random }, start);
+    const snapshot = newSagaSnapshot(spec.steps.length, { id, input, correlationId: dto.correlationId ?? null });
+    const decision = decide({ definition: spec, saga: snapshot, now, random: Math.random }, start);
     if (decision.outcome !== 'applied') throw new Error('start was not applied');
     const events = decision.events;
     const jobs = decision.commands.map((c) => stepJob(id, 1, c, spec, now));

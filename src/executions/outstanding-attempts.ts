@@ -115,6 +115,8 @@ export class OutstandingAttempts {
          FROM (SELECT t.saga_id, t.idx, s.definition_name, s.definition_version, s.run
                  FROM saga s JOIN saga_step t ON t.saga_id = s.id
                 WHERE s.status IN ('RUNNING', 'COMPENSATING') AND t.awaiting IS NOT NULL
+                  -- An attempt that waits for a callback or a signal has its deadline here: nothing to re-publish.
+                  AND t.waiting IS NULL
                   AND t.dispatched_at < now() - make_interval(secs => $1::float8 / 1000)
                   AND (t.not_before IS NULL OR t.not_before < now() - make_interval(secs => $1::float8 / 1000))
                   AND NOT EXISTS (SELECT 1 FROM saga_outbox o WHERE o.saga_id = s.id)

@@ -14,6 +14,8 @@ export interface Transition {
   jobs: StepJob[];
   /** Attempts the writing worker carries on with itself (eager steps; a group's branches at once): recorded, not published. */
   carried?: { jobs: StepJob[]; by: string } | null;
+  /** The SHA-256 of the callback token whose answer this transition applies: marked applied in the same statement (ADR 13). */
+  answered?: Buffer;
   now: Date;
 }
 
@@ -61,7 +63,10 @@ export function patchRecord(record: SagaRecord, transition: Transition): SagaRec
       const patched = applyFields<StepRecord>(step, p, STEP_FIELDS, asIso);
       const dispatch = dispatches.get(step.index);
       if (dispatch) Object.assign(patched, { notBefore: dispatch.notBefore, carrier: dispatch.carrier });
-      if (p.awaiting !== undefined) patched.circuitWait = null;
+      if (p.awaiting !== undefined) {
+        patched.circuitWait = null;
+        patched.waiting = null;
+      }
       return patched;
     }),
   };

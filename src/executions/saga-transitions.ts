@@ -80,8 +80,10 @@ export class SagaTransitions {
     attempts = APPLY_ATTEMPTS,
     /** A worker that may run the next attempt itself (eager steps): see `Carry`. */
     carry?: Carry,
+    /** The hash of the callback token whose answer `input` is: marked applied with the decision. */
+    answered?: Buffer,
   ): Promise<ApplyResult> {
-    return this.oneAtATime(sagaId, () => this.decideAndStore(sagaId, input, expectedRun, preloaded, attempts, carry));
+    return this.oneAtATime(sagaId, () => this.decideAndStore(sagaId, input, expectedRun, preloaded, attempts, carry, answered));
   }
 
   /**
@@ -105,7 +107,15 @@ export class SagaTransitions {
     return result;
   }
 
-  private async decideAndStore(sagaId: string, input: EngineInput, expectedRun: number | undefined, preloaded: SagaRecord | undefined, attempts: number, carry: Carry | undefined): Promise<ApplyResult> {
+  private async decideAndStore(
+    sagaId: string,
+    input: EngineInput,
+    expectedRun: number | undefined,
+    preloaded: SagaRecord | undefined,
+    attempts: number,
+    carry: Carry | undefined,
+    answered: Buffer | undefined,
+  ): Promise<ApplyResult> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       // A copy this process wrote since the caller's read (another transition of the saga ran first) is newer.
       const record = attempt === 1 && preloaded ? this.sagas.newest(preloaded) : await this.sagas.find(sagaId);
@@ -128,7 +138,7 @@ export class SagaTransitions {
       const carried = taken.length > 0 ? { jobs: taken, by: carry!.by } : null;
       if (carried) jobs = jobs.filter((job) => !taken.includes(job));
       const { saga, steps, results, events } = decision;
-      const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, carried, now });
+      const outboxIds = await this.sagas.update(record, { saga, steps, results, events, jobs, carried, now, answered });
       if (outboxIds === null) continue;
       if (jobs.length > 0) crashPoint('after-commit-before-publish');
       await this.outbox.publishCommitted(outboxIds, jobs);
@@ -149,14 +159,14 @@ export class SagaTransitions {
    * throwing: a throw here would leave the attempt outstanding and the
    * reconciler would run it again, without bound.
    */
-  async applyAttemptOutcome(sagaId: string, reported: AttemptOutcome, run: number, preloaded?: SagaRecord, carry?: Carry): Promise<ApplyResult> {
+  async applyAttemptOutcome(sagaId: string, reported: AttemptOutcome, run: number, preloaded?: SagaRecord, carry?: Carry, answered?: Buffer): Promise<ApplyResult> {
     const outcome = storableOutcome(reported);
     try {
-      return await this.apply(sagaId, outcome, run, preloaded, APPLY_ATTEMPTS, carry);
+      return await this.apply(sagaId, outcome, run, preloaded, APPLY_ATTEMPTS, carry, answered);
     } catch (error) {
       if (!isValueRejected(error) && !(error instanceof RangeError)) throw error;
       this.logger.warn({ msg: `an attempt's outcome could not be stored; the attempt fails for good: ${(error as Error).message}`, sagaId, run, step: outcome.step, phase: outcome.phase, attempt: outcome.attempt });
-      return this.apply(sagaId, unstorableOutcome(outcome, (error as Error).message), run);
+      return this.apply(sagaId, unstorableOutcome(outcome, (error as Error).message), run, undefined, APPLY_ATTEMPTS, undefined, answered);
     }
   }
 
@@ -182,6 +192,10 @@ export class SagaTransitions {
 
 export function snapshotOf(record: SagaRecord): SagaSnapshot {
   return {
+    id: record.id,
+    input: record.input,
+    results: record.results,
+    correlationId: record.correlationId,
     status: record.status,
     run: record.run,
     stopRequested: record.stopRequested,
@@ -194,6 +208,7 @@ export function snapshotOf(record: SagaRecord): SagaSnapshot {
       compensationAttempts: s.compensationAttempts,
       awaiting: s.awaiting,
       attemptBase: s.attemptBase,
+      waiting: s.waiting,
     })),
   };
 }

@@ -1,4 +1,4 @@
-import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch } from '../engine/saga-state.js';
+import type { HistoryEventDraft, SagaError, SagaPatch, StepPatch, WaitKind } from '../engine/saga-state.js';
 import type { CompensationStatus, Phase, SagaStatus, StepStatus } from '../engine/statuses.js';
 
 export interface StepRecord {
@@ -25,6 +25,8 @@ export interface StepRecord {
   carrier: string | null;
   /** The outstanding attempt waits on its host's open circuit (cleared when the step's attempt changes). */
   circuitWait: { host: string; until: string } | null;
+  /** The outstanding attempt waits for a signal or an acknowledged callback (StepState.waiting). */
+  waiting: WaitKind | null;
 }
 
 /** A saga row with its steps, as read in one query. */
@@ -75,40 +77,46 @@ export interface NewSaga {
 /** The saga exactly as `insert` stores it, so the trigger can answer without reading it back. */
 export function newSagaRecord(saga: NewSaga, state: SagaPatch, steps: Map<number, StepPatch>, eventCount: number, now: Date): SagaRecord {
   const { stepNames, ...fields } = saga;
+  const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
   return {
     ...fields,
     run: 1,
     status: state.status!,
     results: {},
-    error: null,
+    // A start whose first step failed as it started (MAPPING_FAILED) is stopping, or settled, already.
+    error: state.error ?? null,
     deadlineAt: state.deadlineAt ?? null,
-    stopRequested: null,
+    stopRequested: state.stopRequested ?? null,
     version: 0,
     nextSeq: 1 + eventCount,
     createdAt: now,
     updatedAt: now,
-    finishedAt: null,
-    steps: stepNames.map((name, index) => ({
-      index,
-      name,
-      status: steps.get(index)?.status ?? 'PENDING',
-      attempts: steps.get(index)?.attempts ?? 0,
-      lastAttemptTimedOut: false,
-      startedAt: steps.get(index)?.startedAt?.toISOString() ?? null,
-      finishedAt: null,
-      output: null,
-      error: null,
-      compensationStatus: null,
-      compensationAttempts: 0,
-      compensationStartedAt: null,
-      compensationFinishedAt: null,
-      compensationError: null,
-      awaiting: steps.get(index)?.awaiting ?? null,
-      attemptBase: 0,
-      notBefore: null,
-      carrier: null,
-      circuitWait: null,
-    })),
+    finishedAt: state.finishedAt ?? null,
+    steps: stepNames.map((name, index) => {
+      const step = steps.get(index);
+      return {
+        index,
+        name,
+        status: step?.status ?? 'PENDING',
+        attempts: step?.attempts ?? 0,
+        lastAttemptTimedOut: false,
+        startedAt: iso(step?.startedAt),
+        finishedAt: iso(step?.finishedAt),
+        output: null,
+        error: step?.error ?? null,
+        compensationStatus: null,
+        compensationAttempts: 0,
+        compensationStartedAt: null,
+        compensationFinishedAt: null,
+        compensationError: null,
+        awaiting: step?.awaiting ?? null,
+        attemptBase: 0,
+        notBefore: null,
+        carrier: null,
+        circuitWait: null,
+        waiting: null,
+      };
+    }),
   };
 }
 

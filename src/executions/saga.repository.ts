@@ -139,6 +139,9 @@ export class SagaRepository {
       status: saga.status,
       input: saga.input,
       correlationId: saga.correlationId,
+      error: saga.error,
+      stopRequested: saga.stopRequested,
+      finishedAt: saga.finishedAt?.toISOString() ?? null,
       now: saga.createdAt.toISOString(),
       deadlineAt: saga.deadlineAt?.toISOString() ?? null,
       nextSeq: saga.nextSeq,
@@ -150,6 +153,8 @@ export class SagaRepository {
         status: t.status,
         attempts: t.attempts,
         started_at: t.startedAt,
+        finished_at: t.finishedAt,
+        error: t.error,
         awaiting: t.awaiting,
         // A queue step's first attempt is armed by this insert (see stepJob).
         attempt_deadline: jobs.find((j) => j.data.step === t.index)?.data.deadline ?? null,
@@ -180,6 +185,7 @@ export class SagaRepository {
       events: eventRows(events, record.nextSeq, saga.run ?? record.run, now),
       // Only published jobs get an outbox row; a carried attempt is run by the worker that writes this.
       jobs,
+      ...(transition.answered ? { answered: transition.answered.toString('hex') } : {}),
     });
     if (outboxIds === null) this.recent.forget(record.id);
     else this.recent.remember(patchRecord(record, transition));

@@ -83,6 +83,16 @@ export class StepViewSchema {
 
   @ApiProperty({ type: CircuitWaitSchema, nullable: true, description: 'Set while the current attempt waits on the open circuit of its participant host (no attempt is used)' })
   waitingOnCircuit: CircuitWaitSchema | null;
+
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    properties: { type: { type: 'string', enum: ['signal', 'callback'] }, signal: { type: 'string' } },
+    required: ['type'],
+    description: 'SPEC §10: what the outstanding attempt waits for ({type: "signal", signal} or {type: "callback"}), else null',
+    example: { type: 'signal', signal: 'manager-approval' },
+  })
+  waitingFor: { type: 'signal'; signal: string } | { type: 'callback' } | null;
 }
 
 export class SagaSchema {

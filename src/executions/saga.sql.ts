@@ -29,7 +29,7 @@ export const SELECT_SAGA = `
              'compensationAttempts', t.compensation_attempts, 'compensationStartedAt', ${isoText('t.compensation_started_at')},
              'compensationFinishedAt', ${isoText('t.compensation_finished_at')}, 'compensationError', t.compensation_error,
              'awaiting', t.awaiting, 'attemptBase', t.attempt_base, 'notBefore', ${isoText('t.not_before')}, 'carrier', t.carrier,
-             'circuitWait', t.circuit_wait)
+             'circuitWait', t.circuit_wait, 'waiting', t.waiting)
            ORDER BY t.idx), '[]'::json)
             FROM saga_step t WHERE t.saga_id = s.id) AS steps
     FROM saga s`;
@@ -79,20 +79,24 @@ export const INSERT_SQL = `
      WHERE NOT (x.p ? 'latestOf') OR (n.latest_version = (x.p->>'definitionVersion')::int AND n.enabled)
   ), s AS (
     INSERT INTO saga (id, definition_name, definition_version, status, input, correlation_id,
-                      deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at)
+                      deadline_at, next_seq, idempotency_key, request_hash, created_at, updated_at,
+                      error, stop_requested, finished_at)
     SELECT x.id, p->>'definitionName', (p->>'definitionVersion')::int, p->>'status', p->'input', p->>'correlationId',
            (p->>'deadlineAt')::timestamptz, (p->>'nextSeq')::int, p->>'idempotencyKey', p->>'requestHash',
-           (p->>'now')::timestamptz, (p->>'now')::timestamptz
+           (p->>'now')::timestamptz, (p->>'now')::timestamptz,
+           nullif(p->'error', 'null'::jsonb), nullif(p->'stopRequested', 'null'::jsonb), (p->>'finishedAt')::timestamptz
       FROM x WHERE x.id IN (SELECT id FROM current)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id
   ), st AS (
     -- A step the start dispatches is awaiting its first attempt, dispatched now (a queue step's armed with its deadline).
-    INSERT INTO saga_step (saga_id, idx, name, status, attempts, started_at, awaiting, dispatched_at, attempt_deadline)
-    SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at, t.awaiting,
+    -- A step that failed as the start began it (MAPPING_FAILED) has its finish and error.
+    INSERT INTO saga_step (saga_id, idx, name, status, attempts, started_at, finished_at, error, awaiting, dispatched_at, attempt_deadline)
+    SELECT s.id, t.idx, t.name, t.status, t.attempts, t.started_at, t.finished_at, t.error, t.awaiting,
            CASE WHEN t.awaiting IS NOT NULL THEN (x.p->>'now')::timestamptz END, t.attempt_deadline
       FROM s JOIN x ON x.id = s.id,
-           jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz, awaiting text, attempt_deadline timestamptz)
+           jsonb_to_recordset(x.p->'steps') AS t(idx int, name text, status text, attempts int, started_at timestamptz, finished_at timestamptz,
+                                                 error jsonb, awaiting text, attempt_deadline timestamptz)
   ), ${writeEventsAndOutbox(`,
          (SELECT coalesce(json_agg(x.id), '[]') FROM x WHERE x.id NOT IN (SELECT id FROM current)) AS moved`)}`;
 
@@ -127,7 +131,13 @@ export const UPDATE_SQL = `
       carrier = CASE WHEN sp ? 'dispatch' THEN sp->'dispatch'->>'carrier' ELSE t.carrier END,
       attempt_deadline = CASE WHEN sp ? 'dispatch' THEN (sp->'dispatch'->>'attemptDeadline')::timestamptz
                               WHEN sp ? 'awaiting' THEN NULL ELSE t.attempt_deadline END,
-      circuit_wait = CASE WHEN sp ? 'awaiting' THEN NULL ELSE t.circuit_wait END
+      circuit_wait = CASE WHEN sp ? 'awaiting' THEN NULL ELSE t.circuit_wait END,
+      waiting = CASE WHEN sp ? 'awaiting' THEN NULL ELSE t.waiting END
     FROM s JOIN x ON x.id = s.id, jsonb_array_elements(x.p->'steps') AS sp
     WHERE t.saga_id = s.id AND t.idx = (sp->>'index')::int
+  ), cb AS (
+    -- The callback whose answer this transition applies is marked applied with it (SPEC §10: one outcome).
+    UPDATE saga_callback c SET state = 'applied'
+      FROM s JOIN x ON x.id = s.id
+     WHERE x.p ? 'answered' AND c.token_hash = decode(x.p->>'answered', 'hex') AND c.state = 'received'
   ), ${writeEventsAndOutbox(NOTIFY_SETTLED)}`;

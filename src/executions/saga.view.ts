@@ -46,7 +46,16 @@ function toStepView(step: StepRecord, placed: PlannedStep) {
       : null,
     /** The step's outstanding attempt waits, without using an attempt, for the open circuit of its participant host. */
     waitingOnCircuit: circuitWait ? { host: circuitWait.host, until: circuitWait.until } : null,
+    waitingFor: waitingFor(step, placed),
   };
+}
+
+/** SPEC §10: what the step's outstanding attempt waits for, when it waits for the outside world (a signal, or a callback). */
+function waitingFor(step: StepRecord, placed: PlannedStep): { type: 'signal'; signal: string } | { type: 'callback' } | null {
+  const action = step.awaiting === 'action' ? placed.action : step.awaiting === 'compensation' ? placed.compensation : null;
+  if (action?.type === 'signal') return { type: 'signal', signal: action.signal };
+  if (action?.type === 'http' && action.completion === 'callback') return { type: 'callback' };
+  return null;
 }
 
 /** Step timestamps come through json_agg as text in the session's time zone; render them as ISO UTC like the rest. */

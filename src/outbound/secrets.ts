@@ -40,14 +40,17 @@ export function secretNames(headers: Record<string, string>): string[] {
 export function resolveSecrets(headers: Record<string, string>, secrets: Readonly<Record<string, string>>): { headers: Record<string, string>; missing: string[] } {
   const missing: string[] = [];
   const resolved: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    resolved[name] = value.replace(SECRET_REFERENCE, (_ref, secret: string) => {
-      if (secrets[secret] === undefined) {
-        missing.push(secret);
-        return '';
-      }
-      return secrets[secret];
-    });
-  }
+  for (const [name, value] of Object.entries(headers)) resolved[name] = resolveSecretText(value, secrets, missing);
   return { headers: resolved, missing };
+}
+
+/** One text with every reference replaced by its secret; names not configured are added to `missing`. */
+export function resolveSecretText(text: string, secrets: Readonly<Record<string, string>>, missing: string[]): string {
+  return text.replace(SECRET_REFERENCE, (_ref, secret: string) => {
+    if (secrets[secret] === undefined) {
+      missing.push(secret);
+      return '';
+    }
+    return secrets[secret];
+  });
 }

@@ -17,6 +17,11 @@ export interface StepEnvelope {
   input: unknown;
   /** Outputs of the earlier steps, by step name. */
   results: Record<string, unknown>;
+  /**
+   * SPEC §10, callback steps only: the attempt ends when
+   * POST /v1/callbacks/{callbackToken} arrives (or at its timeout).
+   */
+  callbackToken?: string;
 }
 
 /** The job a queue participant receives: the envelope plus `task`. */

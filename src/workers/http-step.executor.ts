@@ -38,10 +38,11 @@ export function traceparent(sagaId: string, run: number): string {
  * Calls an HTTP participant once and classifies the outcome: a 2xx JSON body
  * (or none) is the output; 408, 425, 429, 5xx, timeouts and connection errors
  * are retryable; other statuses, non-JSON and oversized bodies are permanent.
- * The dispatcher keeps connections alive between calls.
+ * The body is the envelope, or the action's mapped `body` (SPEC §11) when it
+ * has one. The dispatcher keeps connections alive between calls.
  */
 export async function executeHttpStep(
-  action: HttpAction,
+  action: Pick<HttpAction, 'method' | 'url' | 'headers' | 'body'>,
   envelope: StepEnvelope,
   timeoutMs: number,
   guard?: { policy: OutboundPolicy; dispatcher: Dispatcher },
@@ -67,7 +68,7 @@ export async function executeHttpStep(
         'x-saga-id': envelope.sagaId,
         traceparent: traceparentHeader ?? traceparent(envelope.sagaId, envelope.run),
       },
-      body: JSON.stringify(envelope),
+      body: JSON.stringify(action.body !== undefined ? action.body : envelope),
     });
   } catch (error) {
     const refused = findRefusal(error);

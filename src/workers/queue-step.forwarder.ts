@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobPublisher } from '../dispatch/job-publisher.js';
 import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
-import type { EngineInput } from '../engine/saga-state.js';
 import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import type { SagaTask, StepEnvelope } from '../participant/protocol.js';
 
@@ -9,17 +8,6 @@ import type { SagaTask, StepEnvelope } from '../participant/protocol.js';
 export const LATE_FORWARD_MS = 1_000;
 
 const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 };
-
-/** What ends a queue step's attempt that reported nothing by its deadline (timer job or reconciler). */
-export function queueAttemptTimedOut(address: StepJobData): EngineInput {
-  return {
-    type: 'attempt-failed',
-    step: address.step,
-    phase: address.phase,
-    attempt: address.attempt,
-    failure: { retryable: true, timedOut: true, message: 'The participant reported no result within the step timeout.' },
-  };
-}
 
 /**
  * Hands a queue step's attempt to its participant's BullMQ queue, with a

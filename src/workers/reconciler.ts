@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
-import { STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
+import { attemptTimedOut, STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { SagaTransitions } from '../executions/saga-transitions.js';
 import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import { Metrics } from '../metrics/metrics.js';
-import { queueAttemptTimedOut } from './queue-step.forwarder.js';
+import { Waits } from '../executions/waits.js';
+import { WaitAnswers } from '../executions/wait-answers.js';
+import type { OutsideAnswer } from '../executions/outside-answers.js';
 
 const BATCH = 200;
 /** The timer job normally ends an attempt at its deadline; the reconciler steps in after this much more. */
@@ -15,8 +17,9 @@ const TIMER_GRACE_MS = 1_000;
 
 /**
  * Makes Postgres win over Redis. Every interval it (1) applies the deadline of
- * sagas past it, (2) ends queue-step attempts past their stored deadline
- * (their timer job was lost or is late), and (3) finds sagas waiting on an attempt whose job is
+ * sagas past it, (2) ends attempts past their stored deadline (queue,
+ * callback and signal steps, whose timer job was lost or is late), (4)
+ * delivers callbacks and signals a dead process left, and (3) finds sagas waiting on an attempt whose job is
  * neither in the outbox nor in BullMQ, nor carried on by a job that is
  * (Redis flushed or restarted without persistence, a job that failed before
  * reporting, a carrier whose job is gone) and publishes it again
@@ -37,6 +40,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly definitions: DefinitionCache,
     private readonly attempts: OutstandingAttempts,
     private readonly metrics: Metrics,
+    private readonly waits: Waits,
+    private readonly answers: WaitAnswers,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,24 +65,47 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }, this.config.reconcileIntervalMs);
   }
 
-  /** One pass; returns how many saga and attempt deadlines it applied and jobs it re-published. */
-  async runOnce(): Promise<{ deadlines: number; attemptTimeouts: number; redispatched: number }> {
-    return { deadlines: await this.applyDeadlines(), attemptTimeouts: await this.applyAttemptDeadlines(), redispatched: await this.redispatchMissing() };
+  /** One pass; returns how many saga and attempt deadlines it applied, jobs it re-published and answers it delivered. */
+  async runOnce(): Promise<{ deadlines: number; attemptTimeouts: number; redispatched: number; answers: number }> {
+    return {
+      deadlines: await this.applyDeadlines(),
+      attemptTimeouts: await this.applyAttemptDeadlines(),
+      redispatched: await this.redispatchMissing(),
+      answers: await this.deliverAnswers(),
+    };
   }
 
   /**
-   * Ends queue-step attempts past their stored deadline whose timer job did
-   * not (Redis lost it). Instances running this at once may pick the same
+   * Callbacks recorded but not applied (the process that took them died in
+   * between) are applied, or marked rejected; signals kept while their step
+   * did not wait yet are handed to it if it waits now (its job may have
+   * been lost before it looked). Both are safe to repeat.
+   */
+  private async deliverAnswers(): Promise<number> {
+    const ageMs = 2 * this.config.reconcileIntervalMs;
+    let delivered = 0;
+    for (const row of await this.waits.unappliedAnswers(ageMs, BATCH)) {
+      await this.answers.applyAnswer(row, row.hash, row.answer as OutsideAnswer);
+      delivered++;
+    }
+    for (const { sagaId, name } of await this.waits.untakenSignals(ageMs, BATCH)) await this.answers.deliverSignal(sagaId, name);
+    if (delivered) this.logger.warn(`applied ${delivered} callback(s) whose process stopped before applying them`);
+    return delivered;
+  }
+
+  /**
+   * Ends attempts past their stored deadline whose timer job did not (Redis
+   * lost it): queue steps, and callback and signal steps waiting up to 30 days. Instances running this at once may pick the same
    * attempt; the guarded transition applies it once and drops the other as stale.
    */
   private async applyAttemptDeadlines(): Promise<number> {
     let applied = 0;
     for (const address of await this.attempts.overdue(TIMER_GRACE_MS, BATCH)) {
-      if ((await this.transitions.apply(address.sagaId, queueAttemptTimedOut(address), address.run)).outcome === 'applied') applied++;
+      if ((await this.transitions.apply(address.sagaId, attemptTimedOut(address), address.run)).outcome === 'applied') applied++;
     }
     if (applied) {
       this.metrics.reconcilerDeadlines.inc({ kind: 'attempt' }, applied);
-      this.logger.warn(`ended ${applied} queue-step attempt(s) past their deadline whose timer was missing from Redis`);
+      this.logger.warn(`ended ${applied} attempt(s) past their deadline whose timer was missing from Redis`);
     }
     return applied;
   }

@@ -3,14 +3,13 @@ import { Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
 import { withDeadline } from '../common/with-deadline.js';
 import { CLOSE_DEADLINE_MS, JobPublisher } from '../dispatch/job-publisher.js';
-import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
+import { attemptTimedOut, TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
 import { isOutstanding } from '../engine/decide.js';
 import { SagaTransitions } from '../executions/saga-transitions.js';
 import type { SagaRecord } from '../executions/saga.records.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
-import { queueAttemptTimedOut } from './queue-step.forwarder.js';
 
 /**
  * Applies what queue-step participants report (results queue) and ends
@@ -68,6 +67,6 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
 
   private async applyTimeout(address: StepJobData): Promise<void> {
     // Stale when the result came first: the engine drops it.
-    await this.transitions.apply(address.sagaId, queueAttemptTimedOut(address), address.run);
+    await this.transitions.apply(address.sagaId, attemptTimedOut(address), address.run);
   }
 }

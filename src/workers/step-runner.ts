@@ -12,6 +12,11 @@ import { SagaRepository } from '../executions/saga.repository.js';
 import { HttpAttempt } from './http-attempt.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
 import type { AttemptResult, StepEnvelope } from './http-step.executor.js';
+import { Waits } from '../executions/waits.js';
+import { answerOutcome, type OutsideAnswer } from '../executions/outside-answers.js';
+import { waitsForOutside, type SignalAction } from '../definitions/definition.model.js';
+import type { PlannedStep } from '../definitions/saga-plan.js';
+import { WaitTimers } from './wait-timers.js';
 
 /**
  * How much one job may carry a saga forward before it hands the saga back to
@@ -61,6 +66,8 @@ export class StepRunner implements BeforeApplicationShutdown {
     private readonly forwarder: QueueStepForwarder,
     private readonly http: HttpAttempt,
     private readonly publisher: JobPublisher,
+    private readonly waits: Waits,
+    private readonly timers: WaitTimers,
   ) {}
 
   /** A stopping process finishes the attempts in flight and hands their sagas back. */
@@ -148,7 +155,8 @@ export class StepRunner implements BeforeApplicationShutdown {
         if (next.notBefore && Date.parse(next.notBefore) > now.getTime()) return false;
         const spec = definition.steps[next.data.step];
         const action = next.data.phase === Phase.ACTION ? spec?.action : spec?.compensation;
-        return action?.type === 'http' && !this.stopping;
+        // Callback and signal steps wait for the outside world: they go back to BullMQ (SPEC §2).
+        return action?.type === 'http' && !waitsForOutside(action) && !this.stopping;
       },
     };
   }
@@ -183,10 +191,29 @@ export class StepRunner implements BeforeApplicationShutdown {
       await this.forwarder.forward(action.queue, action.task, stepJobId(address), envelope, address, step.timeoutMs);
       return 'handed-over';
     }
+    if (action.type === 'signal') return this.waitForSignal(saga, step, action, address);
     const stillOutstanding = async () => {
       const fresh = await this.sagas.find(address.sagaId);
       return fresh !== null && outstanding(address)(fresh);
     };
-    return this.http.run(saga, step, action, envelope, address, { knownAt, stillOutstanding, defer });
+    const result = await this.http.run(saga, step, action, envelope, address, { knownAt, stillOutstanding, defer });
+    return result === 'acknowledged' ? 'handed-over' : result;
+  }
+
+  /**
+   * A signal step (SPEC §10): a signal that came before the step started is
+   * taken now; otherwise the attempt waits, marked so, until the signal
+   * arrives (the API applies it) or its deadline passes (the timer, or the
+   * reconciler from Postgres).
+   */
+  private async waitForSignal(saga: SagaRecord, step: PlannedStep, action: SignalAction, address: StepJobData): Promise<AttemptResult | 'handed-over' | null> {
+    const kept = await this.waits.takeSignal(saga.id, saga.run, action.signal, address.attempt);
+    if (kept) {
+      const outcome = answerOutcome(kept.body as OutsideAnswer, address, { signal: action.signal });
+      return outcome.type === 'attempt-succeeded' ? { ok: true, output: outcome.output } : { ok: false, failure: outcome.failure };
+    }
+    if (!(await this.waits.markWaiting(address, 'signal'))) return null;
+    await this.timers.arm(address, step.timeoutMs);
+    return 'handed-over';
   }
 }

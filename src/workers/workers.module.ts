@@ -5,8 +5,9 @@ import { QueueStepForwarder } from './queue-step.forwarder.js';
 import { Reconciler } from './reconciler.js';
 import { ResultsWorker } from './results.worker.js';
 import { HttpAttempt } from './http-attempt.js';
+import { WaitTimers } from './wait-timers.js';
 import { StepRunner } from './step-runner.js';
 import { StepWorker } from './step.worker.js';
 
-@Module({ imports: [ExecutionsModule, DispatchModule], providers: [StepRunner, HttpAttempt, StepWorker, Reconciler, QueueStepForwarder, ResultsWorker] })
+@Module({ imports: [ExecutionsModule, DispatchModule], providers: [StepRunner, HttpAttempt, StepWorker, Reconciler, QueueStepForwarder, ResultsWorker, WaitTimers] })
 export class WorkersModule {}

@@ -16,7 +16,7 @@ describe(executeHttpStep.name, () => {
   });
 
   const call = (path: string, timeoutMs = 2000) =>
-    executeHttpStep({ type: 'http', method: 'PUT', url: `${p.url}${path}`, headers: { 'x-extra': 'yes' } }, envelope, timeoutMs);
+    executeHttpStep({ method: 'PUT', url: `${p.url}${path}`, headers: { 'x-extra': 'yes' } }, envelope, timeoutMs);
 
   it.each([408, 425, 429, 500, 502, 503, 504])('should classify %i as retryable, keeping the body', async (status) => {
     p.on(`/s${status}`, () => ({ status, body: { why: 'busy' } }));
@@ -62,7 +62,7 @@ describe(executeHttpStep.name, () => {
   });
 
   it('should report a refused connection as retryable, not a timeout', async () => {
-    const result = await executeHttpStep({ type: 'http', method: 'POST', url: 'http://127.0.0.1:1/x', headers: {} }, envelope, 2000);
+    const result = await executeHttpStep({ method: 'POST', url: 'http://127.0.0.1:1/x', headers: {} }, envelope, 2000);
     expect(!result.ok && result.failure).toMatchObject({ retryable: true, timedOut: false });
   });
 

@@ -9,9 +9,13 @@ import { applyFields, SAGA_FIELDS, STEP_FIELDS } from '../../src/executions/patc
 export function applyDecision(saga: SagaSnapshot, decision: Extract<Decision, { outcome: 'applied' }>): SagaSnapshot {
   return {
     ...applyFields(saga, decision.saga, SAGA_FIELDS),
+    input: decision.saga.input !== undefined ? decision.saga.input : saga.input,
+    results: decision.saga.resetResults ? decision.results : { ...saga.results, ...decision.results },
     steps: saga.steps.map((state, index) => {
       const patch = decision.steps.get(index);
-      return patch ? applyFields(state, patch, STEP_FIELDS) : state;
+      if (!patch) return state;
+      // A wait belongs to its attempt: storage clears it when the attempt changes.
+      return { ...applyFields(state, patch, STEP_FIELDS), ...(patch.awaiting !== undefined ? { waiting: null } : {}) };
     }),
   };
 }

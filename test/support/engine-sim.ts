@@ -1,4 +1,4 @@
-import type { DefinitionSpec, StepKind, StepSpec, TopLevelSpec } from '../../src/definitions/definition.model.js';
+import type { Action, DefinitionSpec, StepKind, StepSpec, TopLevelSpec } from '../../src/definitions/definition.model.js';
 import { planOf, type SagaPlan } from '../../src/definitions/saga-plan.js';
 import { decide, outstandingAttempts } from '../../src/engine/decide.js';
 import { newSagaSnapshot } from '../../src/engine/new-saga.js';
@@ -7,13 +7,18 @@ import { applyDecision } from './apply-decision.js';
 
 export const NOW = new Date('2026-01-01T00:00:00Z');
 
-export function step(name: string, opts: { compensation?: boolean; maxAttempts?: number; kind?: StepKind } = {}): StepSpec {
+export function step(name: string, opts: { compensation?: boolean | Action; maxAttempts?: number; kind?: StepKind; action?: Action } = {}): StepSpec {
   const kind = opts.kind ?? 'compensatable';
   return {
     name,
     kind,
-    action: { type: 'http', method: 'POST', url: `http://p/${name}`, headers: {} },
-    compensation: opts.compensation === false || kind !== 'compensatable' ? null : { type: 'http', method: 'POST', url: `http://p/${name}/undo`, headers: {} },
+    action: opts.action ?? { type: 'http', method: 'POST', url: `http://p/${name}`, headers: {} },
+    compensation:
+      typeof opts.compensation === 'object'
+        ? opts.compensation
+        : opts.compensation === false || kind !== 'compensatable'
+          ? null
+          : { type: 'http', method: 'POST', url: `http://p/${name}/undo`, headers: {} },
     retry: { maxAttempts: opts.maxAttempts ?? (kind === 'retriable' ? 0 : 3), backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10_000 },
     timeoutMs: 1000,
   };
@@ -39,9 +44,9 @@ export class Sim {
   saga: SagaSnapshot;
   log: Decision[] = [];
 
-  constructor(definition: DefinitionSpec) {
+  constructor(definition: DefinitionSpec, saga: { input?: unknown; correlationId?: string | null } = {}) {
     this.plan = planOf(definition);
-    this.saga = newSagaSnapshot(this.plan.steps.length);
+    this.saga = newSagaSnapshot(this.plan.steps.length, { id: 'saga-1', input: saga.input ?? {}, correlationId: saga.correlationId ?? null });
     this.send({ type: 'start', definition: 'd', version: 1, correlationId: null });
   }
 

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { HTTP_METHODS, LIMITS, QUEUE_NAME_PATTERN } from '../definition.model.js';
-import type { HttpMethod } from '../definition.model.js';
+import { COMPLETIONS, HTTP_METHODS, LIMITS, QUEUE_NAME_PATTERN, SIGNAL_NAME_PATTERN } from '../definition.model.js';
+import type { Completion, HttpMethod } from '../definition.model.js';
 import { IsHttpUrl } from './http-url.validator.js';
 
-export const ACTION_TYPES = ['http', 'queue'] as const;
+export const ACTION_TYPES = ['http', 'queue', 'signal'] as const;
 
 /**
  * What class-transformer builds when `type` is neither http nor queue: only
@@ -24,7 +24,12 @@ export class HttpActionDto extends ActionDto {
   @IsIn(HTTP_METHODS, { message: `must be one of ${HTTP_METHODS.join(', ')}` })
   method?: HttpMethod;
 
-  @ApiProperty({ format: 'uri', maxLength: LIMITS.urlMaxLength, example: 'https://payments.internal/charges' })
+  @ApiProperty({
+    format: 'uri',
+    maxLength: LIMITS.urlMaxLength,
+    example: 'https://payments.internal/orders/${input.orderId}/charges',
+    description: 'May hold placeholders (SPEC §11): ${input.…}, ${results.<step>.…}, ${saga.id|run|correlationId}; their values are percent-encoded',
+  })
   @MaxLength(LIMITS.urlMaxLength)
   @IsHttpUrl()
   @IsString()
@@ -39,6 +44,23 @@ export class HttpActionDto extends ActionDto {
   // Kept exactly as sent and checked by CreateDefinitionDto.crossFieldErrors (see keptAsSent).
   @IsOptional()
   headers?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    enum: COMPLETIONS,
+    description:
+      'SPEC §10. callback: the 2xx answer only acknowledges the call; the attempt ends when POST /v1/callbacks/{callbackToken} arrives (the token is in the envelope and the X-Callback-Token header), or at timeoutMs from dispatch',
+  })
+  @IsOptional()
+  @IsIn(COMPLETIONS, { message: 'must be "callback" (leave it out for a call whose answer is the outcome)' })
+  completion?: Completion;
+
+  @ApiPropertyOptional({
+    description: `SPEC §11. Any JSON (at most ${LIMITS.bodyMaxBytes} bytes), sent instead of the envelope. A string that is exactly one placeholder becomes the value with its JSON type; one inside a longer string is replaced by its text`,
+    example: { amount: '${input.total}', reference: 'order-${input.orderId}' },
+  })
+  // Kept exactly as sent and checked by CreateDefinitionDto.crossFieldErrors (see keptAsSent).
+  @IsOptional()
+  body?: unknown;
 }
 
 export class QueueActionDto extends ActionDto {
@@ -55,6 +77,15 @@ export class QueueActionDto extends ActionDto {
   task: string;
 }
 
+export class SignalActionDto extends ActionDto {
+  declare type: 'signal';
+
+  @ApiProperty({ description: 'SPEC §10: the step waits for POST /v1/sagas/{id}/signals/{signal} (until the step\'s timeoutMs); not a valid compensation', example: 'manager-approval' })
+  @Matches(SIGNAL_NAME_PATTERN, { message: 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  @IsString()
+  signal: string;
+}
+
 /** class-transformer options that pick the action class by its `type`. */
 export const ACTION_TYPE_OPTIONS = {
   discriminator: {
@@ -62,6 +93,7 @@ export const ACTION_TYPE_OPTIONS = {
     subTypes: [
       { value: HttpActionDto, name: 'http' },
       { value: QueueActionDto, name: 'queue' },
+      { value: SignalActionDto, name: 'signal' },
     ],
   },
   keepDiscriminatorProperty: true,

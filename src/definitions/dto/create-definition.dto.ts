@@ -21,12 +21,16 @@ import { definitionRuleErrors } from './definition-rules.js';
 import { StepDto } from './step.dto.js';
 
 export class CreateDefinitionDto {
-  /** Header maps are kept exactly as sent (see AppValidationPipe); `crossFieldErrors` checks them. */
+  /** Header maps and mapped bodies are kept exactly as sent (see AppValidationPipe); `crossFieldErrors` checks them. */
   static readonly keptAsSent = [
     'steps.*.action.headers',
     'steps.*.compensation.headers',
     'steps.*.parallel.*.*.action.headers',
     'steps.*.parallel.*.*.compensation.headers',
+    'steps.*.action.body',
+    'steps.*.compensation.body',
+    'steps.*.parallel.*.*.action.body',
+    'steps.*.parallel.*.*.compensation.body',
   ];
 
   @ApiProperty({ description: 'Registering a name again creates its next version', pattern: DEFINITION_NAME_PATTERN.source, example: 'order-fulfilment' })

@@ -1,5 +1,7 @@
 import type { FieldError } from '../../common/app-error.js';
 import { fieldError, formatFieldPath } from '../../common/field-error.js';
+import { jsonValueProblem } from '../../common/json-guard.js';
+import { bodyStrings, MappingSyntaxError, parseTemplate, referencedSteps, type Template } from '../../engine/mapping.js';
 import { DEFAULT_RETRY, LIMITS, STEP_KINDS, type StepKind } from '../definition.model.js';
 import { headerMapProblem } from './header-map.validator.js';
 
@@ -87,6 +89,100 @@ export function definitionRuleErrors(body: unknown): FieldError[] {
   }
   for (const step of steps) errors.push(...stepErrors(step));
   errors.push(...kindOrderErrors(steps));
+  errors.push(...waitErrors(steps));
+  errors.push(...mappingErrors(steps));
+  return errors;
+}
+
+const isWait = (action: unknown): boolean => isObject(action) && (action.type === 'signal' || (action.type === 'http' && action.completion === 'callback'));
+
+/**
+ * SPEC §10: a signal is not a compensation; one step per signal name (a
+ * signal is addressed to the saga by name); timeouts over a day are for
+ * steps that wait for a callback or a signal (up to 30 days).
+ */
+function waitErrors(steps: RawStep[]): FieldError[] {
+  const errors: FieldError[] = [];
+  const signals = new Map<string, Segments>();
+  for (const { raw, at } of steps) {
+    const action = raw.action;
+    const compensation = raw.compensation;
+    if (isObject(compensation) && compensation.type === 'signal') {
+      errors.push(fieldError([...at, 'compensation', 'type'], 'a signal step waits for the outside world; it is not a valid compensation (use an http or queue action)'));
+    }
+    if (isObject(action) && action.type === 'signal' && typeof action.signal === 'string') {
+      const first = signals.get(action.signal);
+      if (first) errors.push(fieldError([...at, 'action', 'signal'], `${formatFieldPath([...first, 'action', 'signal'])} already waits for the signal "${action.signal}"; a signal name is waited for by one step`));
+      else signals.set(action.signal, at);
+    }
+    if (typeof raw.timeoutMs === 'number' && raw.timeoutMs > LIMITS.stepTimeoutMaxMs && !isWait(action) && !isWait(compensation)) {
+      errors.push(fieldError([...at, 'timeoutMs'], `must be at most ${LIMITS.stepTimeoutMaxMs} (a day); up to ${LIMITS.waitTimeoutMaxMs} (30 days) only for a step that waits for a callback or a signal`));
+    }
+  }
+  return errors;
+}
+
+/** Where a step sits, read from its path: its top-level item and, in a group, its branch and place. */
+function position(at: Segments): { stage: number; branch: number | null; place: number } {
+  return { stage: at[1] as number, branch: at.length > 2 ? (at[3] as number) : null, place: at.length > 2 ? (at[4] as number) : 0 };
+}
+
+/**
+ * SPEC §11 at registration: placeholders in an HTTP action's url, header
+ * values and body parse, and name only steps that always finish before it
+ * (earlier top-level items, earlier steps of its own branch; a
+ * compensation also its own step). Secrets stay in headers. A body is JSON
+ * that can be stored as sent, at most 64 KiB.
+ */
+function mappingErrors(steps: RawStep[]): FieldError[] {
+  const names = steps.map((s) => s.raw.name).filter((name): name is string => typeof name === 'string');
+  const errors: FieldError[] = [];
+  for (const step of steps) {
+    const me = position(step.at);
+    const readable = new Set(
+      steps
+        .filter((other) => {
+          const them = position(other.at);
+          return them.stage < me.stage || (them.stage === me.stage && them.branch === me.branch && them.place < me.place);
+        })
+        .map((other) => other.raw.name),
+    );
+    for (const phase of ['action', 'compensation'] as const) {
+      const action = step.raw[phase];
+      if (!isObject(action) || action.type !== 'http') continue;
+      const at: Segments = [...step.at, phase];
+      const check = (text: string, where: Segments, place: 'url' | 'header' | 'body') => {
+        let template: Template;
+        try {
+          template = parseTemplate(text, names);
+        } catch (error) {
+          if (!(error instanceof MappingSyntaxError)) throw error;
+          errors.push(fieldError(where, `has a malformed placeholder: ${error.message}`));
+          return;
+        }
+        if (place !== 'header' && /\$\{secret:/.test(text)) errors.push(fieldError(where, 'may not refer to a secret: secrets go in header values only, so they never reach the history'));
+        for (const name of referencedSteps(template)) {
+          if (readable.has(name) || (phase === 'compensation' && name === step.raw.name)) continue;
+          errors.push(fieldError(where, `refers to the output of step "${name}", which does not always finish before this ${phase === 'action' ? 'step' : 'compensation'} runs (a later step, a sibling branch or the step itself${phase === 'action' ? '; only its compensation may read its own output' : ''})`));
+        }
+      };
+      if (typeof action.url === 'string') check(action.url, [...at, 'url'], 'url');
+      if (isObject(action.headers)) {
+        for (const [name, value] of Object.entries(action.headers)) if (typeof value === 'string') check(value, [...at, 'headers', name], 'header');
+      }
+      if (Object.hasOwn(action, 'body')) {
+        const problem = jsonValueProblem(action.body);
+        if (problem) {
+          errors.push(fieldError([...at, 'body', ...problem.segments], problem.message));
+          continue;
+        }
+        const size = Buffer.byteLength(JSON.stringify(action.body) ?? '');
+        if (size > LIMITS.bodyMaxBytes) errors.push(fieldError([...at, 'body'], `is ${size} bytes as JSON; at most ${LIMITS.bodyMaxBytes}`));
+        else if (size > LIMITS.bodyMaxBytes) errors.push(fieldError([...at, 'body'], `is ${size} bytes as JSON; at most ${LIMITS.bodyMaxBytes}`));
+        else for (const { at: where, text } of bodyStrings(action.body)) check(text, [...at, 'body', ...where], 'body');
+      }
+    }
+  }
   return errors;
 }
 

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { LIMITS, STEP_KINDS, STEP_NAME_PATTERN } from '../definition.model.js';
 import type { StepKind } from '../definition.model.js';
-import { ACTION_TYPE_OPTIONS, ActionDto, HttpActionDto, QueueActionDto } from './action.dto.js';
+import { ACTION_TYPE_OPTIONS, ActionDto, HttpActionDto, QueueActionDto, SignalActionDto } from './action.dto.js';
 import { RetryPolicyDto } from './retry-policy.dto.js';
 
 /**
@@ -13,7 +13,7 @@ import { RetryPolicyDto } from './retry-policy.dto.js';
  * span steps (unique names, kinds, the step limit), are checked by
  * CreateDefinitionDto.crossFieldErrors, so every error is reported at once.
  */
-@ApiExtraModels(HttpActionDto, QueueActionDto)
+@ApiExtraModels(HttpActionDto, QueueActionDto, SignalActionDto)
 export class StepDto {
   @ApiProperty({ pattern: STEP_NAME_PATTERN.source, example: 'charge-payment' })
   @Matches(STEP_NAME_PATTERN, { message: 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
@@ -22,7 +22,7 @@ export class StepDto {
 
   @ApiPropertyOptional({
     description: 'Required for a step; a group has `parallel` instead',
-    oneOf: [{ $ref: getSchemaPath(HttpActionDto) }, { $ref: getSchemaPath(QueueActionDto) }],
+    oneOf: [{ $ref: getSchemaPath(HttpActionDto) }, { $ref: getSchemaPath(QueueActionDto) }, { $ref: getSchemaPath(SignalActionDto) }],
     discriminator: { propertyName: 'type' },
   })
   @ValidateIf((step: StepDto) => step.parallel === undefined)
@@ -50,10 +50,15 @@ export class StepDto {
   @IsObject()
   retry?: RetryPolicyDto;
 
-  @ApiPropertyOptional({ description: 'Timeout of each attempt in ms', default: 10000, minimum: 1, maximum: LIMITS.stepTimeoutMaxMs })
+  @ApiPropertyOptional({
+    description: `Timeout of each attempt in ms, from its dispatch (for a callback step, to its callback; for a signal step, to the signal). At most ${LIMITS.stepTimeoutMaxMs} (a day); ${LIMITS.waitTimeoutMaxMs} (30 days) for callback and signal steps`,
+    default: 10000,
+    minimum: 1,
+    maximum: LIMITS.waitTimeoutMaxMs,
+  })
   @IsOptional()
   @Min(1)
-  @Max(LIMITS.stepTimeoutMaxMs)
+  @Max(LIMITS.waitTimeoutMaxMs)
   @IsInt()
   timeoutMs?: number;
 
