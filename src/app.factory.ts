@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { loggableUrl } from './http/loggable-url.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -50,7 +51,7 @@ export async function createApp(config: AppConfig, logger: Pino = createPino(con
     // The route template keeps the label set bounded (/v1/sagas/:id, never an id).
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    request.log.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    request.log.debug({ method: request.method, url: loggableUrl(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
   setUpHttp(app);
   if (config.servesApi) {

@@ -54,7 +54,8 @@ function toStepView(step: StepRecord, placed: PlannedStep) {
 function waitingFor(step: StepRecord, placed: PlannedStep): { type: 'signal'; signal: string } | { type: 'callback' } | null {
   const action = step.awaiting === 'action' ? placed.action : step.awaiting === 'compensation' ? placed.compensation : null;
   if (action?.type === 'signal') return { type: 'signal', signal: action.signal };
-  if (action?.type === 'http' && action.completion === 'callback') return { type: 'callback' };
+  // A callback step, or a queue task acknowledged to finish later.
+  if ((action?.type === 'http' && action.completion === 'callback') || step.waiting === 'callback') return { type: 'callback' };
   return null;
 }
 

@@ -54,14 +54,24 @@ export class Waits {
   /** Issues a token bound to the outstanding attempt `address`; null when it is no longer outstanding. */
   async issueCallbackToken(address: StepJobData): Promise<string | null> {
     const token = newCallbackToken();
+    return (await this.bindCallback(address, tokenHash(token))) ? token : null;
+  }
+
+  /**
+   * Binds a token, known by its hash, to the outstanding attempt `address`
+   * (a queue participant makes its own token and sends only the hash);
+   * false when the attempt is no longer outstanding. Binding the same hash again is a no-op.
+   */
+  async bindCallback(address: StepJobData, hash: Buffer): Promise<boolean> {
     const rows = (await this.dataSource.query(
       `INSERT INTO saga_callback (token_hash, saga_id, run, step, phase, attempt)
        SELECT $1, s.id, s.run, t.idx, $4, $5 FROM saga s JOIN saga_step t ON t.saga_id = s.id
         WHERE s.id = $2 AND s.run = $6 AND t.idx = $3 AND ${isOutstandingSql('t', '$4', '$5')}
+       ON CONFLICT (token_hash) DO NOTHING
        RETURNING 1`,
-      [tokenHash(token), address.sagaId, address.step, address.phase, address.attempt, address.run],
+      [hash, address.sagaId, address.step, address.phase, address.attempt, address.run],
     )) as unknown[];
-    return rows.length > 0 ? token : null;
+    return rows.length > 0;
   }
 
   /** Marks the outstanding attempt as waiting (an acknowledged callback, a signal wait); false when it is no longer outstanding. */

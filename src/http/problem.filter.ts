@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { loggableUrl } from './loggable-url.js';
 import { ErrorCode } from '../common/app-error.js';
 import { drainRequestBody, RouteMethods } from './http-errors.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, toProblem } from './problem.js';
@@ -18,8 +19,8 @@ export class ProblemFilter implements ExceptionFilter {
 /** Also used for the errors Fastify's router raises before any route runs (see app.factory). */
 export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply, routes?: RouteMethods): void {
   let { problem, unexpected } = toProblem(exception);
-  // request.log carries the request id (reqId); the URL is logged without its query string.
-  const url = request.url.split('?')[0];
+  // request.log carries the request id (reqId); the URL is logged without its query string (or a callback token).
+  const url = loggableUrl(request);
   if (unexpected) {
     request.log.error({ err: exception, method: request.method, url, context: 'http' }, `${request.method} ${url} failed`);
   } else if (problem.status >= 500) {
@@ -27,7 +28,7 @@ export function sendProblem(exception: unknown, request: FastifyRequest, reply: 
   }
   // No route matched: a path that exists for other methods only is a wrong method, not a missing route.
   // (A route that matched and found nothing, such as a missing file under /ui/, stays a 404.)
-  const allowed = exception instanceof NotFoundException && request.routeOptions?.url === undefined ? (routes?.allowed(url) ?? []) : [];
+  const allowed = exception instanceof NotFoundException && request.routeOptions?.url === undefined ? (routes?.allowed(request.url.split('?')[0]) ?? []) : [];
   if (allowed.length > 0 && !allowed.includes(request.method)) {
     problem = problemOf(ErrorCode.METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${url}; it answers ${allowed.join(', ')}.`, { allowed });
     void reply.header('allow', allowed.join(', '));

@@ -23,7 +23,18 @@
  * the server with the step's policy; a NonRetryableError fails the step for
  * good. Outcomes go to a results queue in Redis, so none is lost while the
  * server is down. Delivery is at-least-once: use `task.idempotencyKey`.
+ *
+ * A task that finishes later (a webhook, a person) acknowledges now and
+ * completes from anywhere, with the token semantics of callback steps:
+ *
+ * ```ts
+ *   charge: async (task, { completeLater }) => {
+ *     await provider.startCharge(task.input, { reference: completeLater() });
+ *   },
+ *   // later, in the webhook handler:
+ *   await completeSagaTask('https://saga.internal', reference, { status: 'succeeded', output: { chargeId } });
+ * ```
  */
-export { NonRetryableError, startSagaParticipant } from './participant.js';
-export type { SagaParticipant, SagaParticipantOptions, SagaTaskHandler } from './participant.js';
+export { completeSagaTask, NonRetryableError, startSagaParticipant } from './participant.js';
+export type { CompleteOptions, SagaParticipant, SagaParticipantOptions, SagaTaskCompletion, SagaTaskContext, SagaTaskHandler } from './participant.js';
 export type { SagaTask } from './protocol.js';

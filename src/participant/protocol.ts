@@ -36,7 +36,14 @@ export interface SagaTaskResult {
   step: string;
   phase: 'action' | 'compensation';
   attempt: number;
-  outcome: { ok: true; output: unknown } | { ok: false; retryable: boolean; message: string };
+  outcome:
+    | { ok: true; output: unknown }
+    | { ok: false; retryable: boolean; message: string }
+    /**
+     * Acknowledged: the attempt ends when POST /v1/callbacks/{token} arrives
+     * (SPEC §10). Only the token's SHA-256 (hex) travels; the participant keeps the token.
+     */
+    | { ok: 'later'; callbackTokenHash: string };
 }
 
 /** Result job ids derive from the task job id, so a participant reporting twice adds one job. */

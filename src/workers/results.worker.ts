@@ -8,6 +8,7 @@ import { isOutstanding } from '../engine/decide.js';
 import { SagaTransitions } from '../executions/saga-transitions.js';
 import type { SagaRecord } from '../executions/saga.records.js';
 import { SagaRepository } from '../executions/saga.repository.js';
+import { Waits } from '../executions/waits.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
 
@@ -25,6 +26,7 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly publisher: JobPublisher,
     private readonly sagas: SagaRepository,
     private readonly transitions: SagaTransitions,
+    private readonly waits: Waits,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -58,6 +60,17 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     // A step this saga does not have: nothing to apply (the engine would call it stale anyway).
     if (!address) return;
     const { outcome } = result;
+    if (outcome.ok === 'later') {
+      // Acknowledged (SPEC §10): the attempt now waits for POST /v1/callbacks/{token}, until its deadline.
+      const hash = typeof outcome.callbackTokenHash === 'string' && /^[0-9a-f]{64}$/.test(outcome.callbackTokenHash) ? Buffer.from(outcome.callbackTokenHash, 'hex') : null;
+      const bound = { sagaId: result.sagaId, run: result.run, ...address };
+      if (hash && (await this.waits.bindCallback(bound, hash))) await this.waits.markWaiting(bound, 'callback');
+      else if (!hash) {
+        const failure = { retryable: false, timedOut: false, message: 'The participant acknowledged the task with a malformed callback token hash.' };
+        await this.transitions.applyAttemptOutcome(result.sagaId, { type: 'attempt-failed', ...address, failure }, result.run, saga);
+      }
+      return;
+    }
     // Size, and what Postgres cannot store, are checked where every participant's reply is (storableOutcome).
     const input = outcome.ok
       ? { type: 'attempt-succeeded' as const, ...address, output: outcome.output }

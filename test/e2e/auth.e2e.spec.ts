@@ -24,6 +24,8 @@ const EXPECTED: Record<string, Scope | 'public' | 'any'> = {
   'get /v1/sagas/{id}/events': 'sagas:read',
   'post /v1/sagas/{id}/cancel': 'sagas:write',
   'post /v1/sagas/{id}/replay': 'sagas:replay',
+  'post /v1/sagas/{id}/signals/{signal}': 'sagas:signal',
+  'post /v1/callbacks/{token}': 'public',
   'get /v1/stats': 'sagas:read',
   'post /v1/keys': 'keys:admin',
   'get /v1/keys': 'keys:admin',
@@ -61,12 +63,19 @@ describe('API keys, scopes, rate limits and the audit trail', () => {
     expect(routes.sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const route of routes) {
       const [method, template] = route.split(' ');
-      const path = template.replace('{id}', '00000000-0000-4000-8000-000000000000').replace('{name}', 'nothing-here').replace('{version}', '1');
+      const path = template
+        .replace('{id}', '00000000-0000-4000-8000-000000000000')
+        .replace('{name}', 'nothing-here')
+        .replace('{version}', '1')
+        .replace('{signal}', 'go')
+        .replace('{token}', 'x'.repeat(43));
       const call = (key: string | null, headers: Record<string, string> = {}) =>
         httpClient(t.baseUrl, key).request(method.toUpperCase(), path, method === 'post' ? {} : undefined, headers);
       const expected = EXPECTED[route];
       if (expected === 'public') {
-        expect({ route, status: (await call(null)).status }).toEqual({ route, status: 200 });
+        // A callback's token is its credential: an unknown one is 404 (or 400 for a body without status), never 401.
+        const status = (await call(null)).status;
+        expect({ route, status }).toEqual({ route, status: method === 'post' ? 400 : 200 });
         continue;
       }
       const anonymous = await call(null);

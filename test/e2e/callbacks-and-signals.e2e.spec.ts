@@ -16,7 +16,7 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
   let events: SagaApi['events'];
 
   beforeAll(async () => {
-    t = await startTestApp({ RECONCILE_INTERVAL_MS: '500' });
+    t = await startTestApp({ RECONCILE_INTERVAL_MS: '500', SAGA_SECRET_PAY_TOKEN: 's3cret-value' });
     api = httpClient(t.baseUrl);
     anonymous = httpClient(t.baseUrl, null);
     ({ register, settled, events } = sagaApi(api));
@@ -291,6 +291,22 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
         body: call.body,
       });
       expect(history.find((e) => e.type === 'CompensationStarted' && e.step === 'mc-charge')!.data.request.url).toBe(`${p.url}/refunds/ch%2F1`);
+    });
+
+    it('should put secrets into the template only, never into a value from the saga, and never into the history', async () => {
+      await register('map-secret', [
+        { name: 'ms-call', action: { type: 'http', url: `${p.url}/ms-call`, headers: { authorization: 'Bearer ${secret:PAY_TOKEN}', 'x-note': 'note ${input.note}' } } },
+      ]);
+      const id = await start('map-secret', { note: '${secret:PAY_TOKEN}' });
+      expect((await settled(id)).status).toBe('COMPLETED');
+      const call = p.callsTo('/ms-call').find((c) => c.headers['x-saga-id'] === id)!;
+      expect(call.headers.authorization).toBe('Bearer s3cret-value');
+      expect(call.headers['x-note']).toBe('note ${secret:PAY_TOKEN}');
+      // The mapped call still gets the envelope (no body was given).
+      expect(call.body).toMatchObject({ sagaId: id, step: 'ms-call', input: { note: '${secret:PAY_TOKEN}' } });
+      const history = JSON.stringify(await events(id));
+      expect(history).not.toContain('s3cret-value');
+      expect((await events(id)).find((e) => e.type === 'StepStarted')!.data.request.headers).toEqual({ authorization: 'Bearer ${secret:PAY_TOKEN}', 'x-note': 'note ${secret:PAY_TOKEN}' });
     });
 
     it('should fail the step for good with MAPPING_FAILED, calling nothing, and compensate', async () => {

@@ -241,7 +241,8 @@ describe('Definitions API (SPEC §1)', () => {
       ['unknown top-level field', () => ({ ...base(), owner: 'me' }), 'owner'],
       ['unknown step field', () => step0((s) => (s.owner = 'me')), 'steps[0].owner'],
       ['parallel that is not a list of branches', () => step0((s) => (s.parallel = true)), 'steps[0].parallel'],
-      ['unknown action field', () => step0((s) => (s.action.body = {})), 'steps[0].action.body'],
+      ['unknown action field', () => step0((s) => (s.action.payload = {})), 'steps[0].action.payload'],
+      ['a body on a queue action', () => step0((s) => (s.action = { type: 'queue', queue: 'q', task: 't', body: {} })), 'steps[0].action.body'],
       ['unknown retry field', () => step0((s) => (s.retry.jitter = true)), 'steps[0].retry.jitter'],
     ];
 

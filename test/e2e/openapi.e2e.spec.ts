@@ -94,6 +94,7 @@ describe('OpenAPI document (/docs)', () => {
       'post /v1/sagas', 'get /v1/sagas', 'post /v1/sagas/replay', 'get /v1/sagas/{id}', 'get /v1/sagas/{id}/events',
       'post /v1/sagas/{id}/cancel', 'post /v1/sagas/{id}/replay', 'get /v1/stats', 'get /health/live', 'get /health/ready',
       'post /v1/keys', 'get /v1/keys', 'get /v1/keys/current', 'delete /v1/keys/{id}', 'get /v1/audit',
+      'post /v1/callbacks/{token}', 'post /v1/sagas/{id}/signals/{signal}',
     ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m} ${path}`));
     expect(documented.sort()).toEqual(expected.sort());
@@ -109,7 +110,7 @@ describe('OpenAPI document (/docs)', () => {
       }
     }
     // Request bodies: every property of the DTOs carries an example or a default.
-    for (const name of ['CreateKeyDto', 'CreateDefinitionDto', 'StartSagaDto', 'ReplaySagaDto', 'CancelSagaDto', 'BulkReplayDto', 'HttpActionDto', 'QueueActionDto', 'RetryPolicyDto', 'StepDto']) {
+    for (const name of ['CreateKeyDto', 'CreateDefinitionDto', 'StartSagaDto', 'ReplaySagaDto', 'CancelSagaDto', 'BulkReplayDto', 'HttpActionDto', 'QueueActionDto', 'SignalActionDto', 'RetryPolicyDto', 'StepDto', 'SignalDto', 'CallbackDto']) {
       const schema = doc.components.schemas[name];
       expect({ name, exists: !!schema }).toEqual({ name, exists: true });
       for (const [prop, s] of Object.entries(schema.properties as Record<string, Schema>)) {
@@ -209,5 +210,38 @@ describe('OpenAPI document (/docs)', () => {
     const validate = responseValidator('get', '/v1/stats', 200);
     expect(validate({ total: 0, byStatus: { RUNNING: 0, COMPLETED: 0, COMPENSATING: 0, COMPENSATED: 0, PAUSED: 0, FAILED: 0 }, byDefinition: [], at: new Date().toISOString(), extra: 1 })).toBe(false);
     expect(validate({ total: 0, byStatus: { RUNNING: 0 }, byDefinition: [], at: new Date().toISOString() })).toBe(false);
+  });
+
+  it('should describe real responses of callback, signal and mapped steps exactly (SPEC §10, §11)', async () => {
+    p.on('/doc-cb', () => ({ status: 202 }));
+    const created = await api.post('/v1/definitions', {
+      name: 'doc-waits',
+      steps: [
+        { name: 'cb', action: { type: 'http', url: `${p.url}/doc-cb`, completion: 'callback', body: { id: '${input.a}' } }, timeoutMs: 86_400_000 * 2 },
+        { name: 'sg', action: { type: 'signal', signal: 'go' }, timeoutMs: 60_000 },
+      ],
+    });
+    expect(created.status).toBe(201);
+    expectValid(responseValidator('post', '/v1/definitions', 201), created.body);
+    expect(created.body.steps[0].action).toEqual({ type: 'http', method: 'POST', url: `${p.url}/doc-cb`, headers: {}, completion: 'callback', body: { id: '${input.a}' } });
+    const id = (await api.post('/v1/sagas', { definition: 'doc-waits', input: { a: 1 } })).body.id;
+    const call = await waitFor('the callback call', async () => p.calls.find((c) => c.path === '/doc-cb' && c.headers['x-saga-id'] === id));
+    const waiting = await waitFor('the step to wait', async () => {
+      const r = await api.get(`/v1/sagas/${id}`);
+      return r.body.steps[0].waitingFor ? r.body : undefined;
+    });
+    expectValid(responseValidator('get', '/v1/sagas/{id}', 200), waiting);
+    const token = call.headers['x-callback-token'] as string;
+    const taken = await httpClient(t.baseUrl, null).post(`/v1/callbacks/${token}`, { status: 'succeeded', output: { ok: 1 } });
+    expect(taken.status).toBe(202);
+    expectValid(responseValidator('post', '/v1/callbacks/{token}', 202), taken.body);
+    const unknown = await httpClient(t.baseUrl, null).post(`/v1/callbacks/${'x'.repeat(43)}`, { status: 'succeeded' });
+    expectValid(responseValidator('post', '/v1/callbacks/{token}', 404, 'application/problem+json'), unknown.body);
+    const signalled = await api.post(`/v1/sagas/${id}/signals/go`, { status: 'succeeded', output: {} });
+    expect(signalled.status).toBe(202);
+    expectValid(responseValidator('post', '/v1/sagas/{id}/signals/{signal}', 202), signalled.body);
+    const unexpected = await api.post(`/v1/sagas/${id}/signals/stop`, { status: 'succeeded' });
+    expect(unexpected.status).toBe(409);
+    expectValid(responseValidator('post', '/v1/sagas/{id}/signals/{signal}', 409, 'application/problem+json'), unexpected.body);
   });
 });

@@ -1,5 +1,5 @@
 import { isSettled } from '../../src/engine/statuses.js';
-import { NonRetryableError, startSagaParticipant, type SagaParticipant, type SagaTask } from '../../src/participant/index.js';
+import { completeSagaTask, NonRetryableError, startSagaParticipant, type SagaParticipant, type SagaTask } from '../../src/participant/index.js';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { httpClient, HttpClient } from '../support/http-client.js';
@@ -298,6 +298,68 @@ describe('Queue steps through the participant helper (SPEC §3)', () => {
       expect(saga.steps[0].error.message).toMatch(/no result within the step timeout/);
     } finally {
       await db.end();
+    }
+  });
+
+  it('should let a queue participant acknowledge now and complete later from anywhere, with the token semantics of callbacks (SPEC §10)', async () => {
+    const tokens = new Map<string, string>();
+    const later = startSagaParticipant({
+      connection: BASE_REDIS_URL,
+      prefix: t.redisPrefix,
+      queue: 'webhooks',
+      handlers: {
+        // Acknowledged: what the handler returns is ignored; the outcome comes by callback.
+        charge: (task, { completeLater }) => {
+          tokens.set(`${task.sagaId}:${task.attempt}`, completeLater());
+          return { ignored: true };
+        },
+        refund: () => ({ refunded: true }),
+      },
+    });
+    try {
+      await api().post('/v1/definitions', {
+        name: 'queue-later',
+        steps: [{ name: 'ql-charge', action: { type: 'queue', queue: 'webhooks', task: 'charge' }, compensation: { type: 'queue', queue: 'webhooks', task: 'refund' }, retry: { maxAttempts: 1 }, timeoutMs: 20_000 }],
+      });
+      const ok = (await api().post('/v1/sagas', { definition: 'queue-later' })).body.id as string;
+      const token = await waitFor('the task to be acknowledged', async () => tokens.get(`${ok}:1`));
+      const waiting = await waitFor('the step to wait for its callback', async () => {
+        const step = (await api().get(`/v1/sagas/${ok}`)).body.steps[0];
+        return step.waitingFor ? step : undefined;
+      });
+      expect(waiting).toMatchObject({ status: 'RUNNING', waitingFor: { type: 'callback' } });
+      expect(await completeSagaTask(t.baseUrl, token, { status: 'succeeded', output: { chargeId: 'c-9' } })).toBe(202);
+      expect(await settled(ok)).toMatchObject({ status: 'COMPLETED', results: { 'ql-charge': { chargeId: 'c-9' } } });
+      // Same answer again: 200; another: refused (409), as for callback steps.
+      expect(await completeSagaTask(t.baseUrl, token, { status: 'succeeded', output: { chargeId: 'c-9' } })).toBe(200);
+      await expect(completeSagaTask(t.baseUrl, token, { status: 'failed' }, { timeoutMs: 500 })).rejects.toThrow(/409/);
+      // Only the token's hash reached Redis and Postgres.
+      const db = new Client({ connectionString: t.database.url });
+      await db.connect();
+      const redis = new Redis(BASE_REDIS_URL);
+      try {
+        const { rows } = await db.query(`SELECT encode(token_hash, 'hex') AS hash FROM saga_callback WHERE saga_id = $1`, [ok]);
+        expect(rows).toHaveLength(1);
+        const keys = await redis.keys(`${t.redisPrefix}:*`);
+        for (const key of keys.filter((k) => k.includes('webhooks') || k.includes('results'))) {
+          const type = await redis.type(key);
+          const dump = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'string' ? String(await redis.get(key)) : '';
+          expect(dump).not.toContain(token);
+        }
+      } finally {
+        await db.end();
+        redis.disconnect();
+      }
+
+      // A failure reported later fails the step for good and compensates it.
+      const failed = (await api().post('/v1/sagas', { definition: 'queue-later' })).body.id as string;
+      const failedToken = await waitFor('the task to be acknowledged', async () => tokens.get(`${failed}:1`));
+      expect(await completeSagaTask(t.baseUrl, failedToken, { status: 'failed', error: { reason: 'declined' } })).toBe(202);
+      const compensated = await settled(failed);
+      expect(compensated).toMatchObject({ status: 'COMPENSATED', error: { code: 'STEP_FAILED', step: 'ql-charge' } });
+      expect(compensated.steps[0].error).toMatchObject({ reported: { reason: 'declined' } });
+    } finally {
+      await later.close();
     }
   });
 });

@@ -19,14 +19,14 @@ describe(runMigrations.name, () => {
   it('should let concurrent runs (several instances starting) apply each migration exactly once', async () => {
     const runs = await Promise.all(Array.from({ length: 4 }, () => runMigrations({ databaseUrl: db.url, dbPoolSize: 2 })));
     const applied = runs.flat();
-    expect(applied).toEqual(['CreateDefinitions1763800000000', 'CreateSagas1763800100000', 'AddAttemptDeadline1763800200000', 'ReplayAndSearch1763800300000', 'ApiKeysAndAudit1763800400000', 'CircuitWait1763800500000', 'HotSagaUpdates1763800600000', 'CarriedAttempts1763800700000', 'OutstandingAttempts1763800800000']);
+    expect(applied).toEqual(['CreateDefinitions1763800000000', 'CreateSagas1763800100000', 'AddAttemptDeadline1763800200000', 'ReplayAndSearch1763800300000', 'ApiKeysAndAudit1763800400000', 'CircuitWait1763800500000', 'HotSagaUpdates1763800600000', 'CarriedAttempts1763800700000', 'OutstandingAttempts1763800800000', 'CallbacksAndSignals1763800900000']);
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT name FROM schema_migrations');
-      expect(rows.map((r) => r.name)).toEqual(['CreateDefinitions1763800000000', 'CreateSagas1763800100000', 'AddAttemptDeadline1763800200000', 'ReplayAndSearch1763800300000', 'ApiKeysAndAudit1763800400000', 'CircuitWait1763800500000', 'HotSagaUpdates1763800600000', 'CarriedAttempts1763800700000', 'OutstandingAttempts1763800800000']);
+      expect(rows.map((r) => r.name)).toEqual(['CreateDefinitions1763800000000', 'CreateSagas1763800100000', 'AddAttemptDeadline1763800200000', 'ReplayAndSearch1763800300000', 'ApiKeysAndAudit1763800400000', 'CircuitWait1763800500000', 'HotSagaUpdates1763800600000', 'CarriedAttempts1763800700000', 'OutstandingAttempts1763800800000', 'CallbacksAndSignals1763800900000']);
       const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-      expect(tables.rows.map((r) => r.tablename)).toEqual(['api_key', 'audit_log', 'saga', 'saga_definition', 'saga_definition_name', 'saga_event', 'saga_outbox', 'saga_step', 'schema_migrations']);
+      expect(tables.rows.map((r) => r.tablename)).toEqual(['api_key', 'audit_log', 'saga', 'saga_callback', 'saga_definition', 'saga_definition_name', 'saga_event', 'saga_outbox', 'saga_signal', 'saga_step', 'schema_migrations']);
     } finally {
       await client.end();
     }
@@ -44,7 +44,8 @@ describe(runMigrations.name, () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
-      // Back to the schema before it (its down), with data in the old shape: one cursor per saga.
+      // Back to the schema before it (its down, after the down of the one that follows it), with data in the old shape: one cursor per saga.
+      await dataSource.undoLastMigration({ transaction: 'each' });
       await dataSource.undoLastMigration({ transaction: 'each' });
       const step = (name: string) => ({ name, action: { type: 'http', method: 'POST', url: `http://x/${name}`, headers: {} }, compensation: null, retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10000 }, timeoutMs: 10000 });
       const oldSpec = { description: null, timeoutMs: null, onStepFailure: 'compensate', steps: [step('a'), step('b')] };
@@ -58,7 +59,7 @@ describe(runMigrations.name, () => {
       );
       await client.query(`INSERT INTO saga_step (saga_id, idx, name, status, attempts) VALUES ($1, 0, 'a', 'SUCCEEDED', 1), ($1, 1, 'b', 'RUNNING', 3)`, [id]);
 
-      expect(await runMigrations({ databaseUrl: db.url, dbPoolSize: 2 })).toEqual(['OutstandingAttempts1763800800000']);
+      expect(await runMigrations({ databaseUrl: db.url, dbPoolSize: 2 })).toEqual(['OutstandingAttempts1763800800000', 'CallbacksAndSignals1763800900000']);
       const { rows: steps } = await client.query(
         `SELECT idx, awaiting, attempt_base, carrier, not_before IS NOT NULL AS backoff, attempt_deadline IS NOT NULL AS deadline, dispatched_at IS NOT NULL AS dispatched
            FROM saga_step WHERE saga_id = $1 ORDER BY idx`,

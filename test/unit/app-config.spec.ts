@@ -20,6 +20,7 @@ describe(loadConfig.name, () => {
       authDisabled: false,
       bootstrapAdminKey: '',
       rateLimitPerMinute: 60000,
+      callbackRateLimitPerMinute: 6000,
       participantAllowedHosts: [],
       participantAllowedNetworks: [],
       participantSchemes: ['https', 'http'],

@@ -149,8 +149,13 @@ function mappingErrors(steps: RawStep[]): FieldError[] {
     );
     for (const phase of ['action', 'compensation'] as const) {
       const action = step.raw[phase];
-      if (!isObject(action) || action.type !== 'http') continue;
+      if (!isObject(action)) continue;
       const at: Segments = [...step.at, phase];
+      if (action.type !== 'http') {
+        // Kept out of class-validator's reach (keptAsSent), so refused here like any unknown field.
+        if (Object.hasOwn(action, 'body')) errors.push(fieldError([...at, 'body'], 'is not a known field (only an http action has a body)'));
+        continue;
+      }
       const check = (text: string, where: Segments, place: 'url' | 'header' | 'body') => {
         let template: Template;
         try {
