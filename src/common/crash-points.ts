@@ -8,7 +8,14 @@
 const armed = new Map<string, number>();
 const freezing = new Set<string>();
 
-export const CRASH_POINT_NAMES = ['after-commit-before-publish', 'after-commit-before-carried-call'] as const;
+export const CRASH_POINT_NAMES = [
+  'after-commit-before-publish',
+  'after-commit-before-carried-call',
+  // SPEC §10: a callback recorded on its token but not applied; applied, but not answered; a signal stored but not delivered.
+  'after-callback-recorded',
+  'after-callback-applied',
+  'after-signal-stored',
+] as const;
 export type CrashPointName = (typeof CRASH_POINT_NAMES)[number];
 
 export function armCrashPoints(specs: readonly string[]): void {

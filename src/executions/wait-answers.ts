@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { canonicalJson } from '../common/canonical-json.js';
+import { crashPoint } from '../common/crash-points.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { Phase, SAGA_STATUS_TRAITS, SagaStatus, StepStatus } from '../engine/statuses.js';
 import { answerOutcome, type OutsideAnswer } from './outside-answers.js';
@@ -42,6 +43,7 @@ export class WaitAnswers {
     const found = await this.waits.recordAnswer(token, answer);
     if (!found) throw unknownToken();
     const { row, recorded } = found;
+    if (recorded) crashPoint('after-callback-recorded');
     if (!recorded) {
       if (!same(row.answer, answer)) throw notOutstanding('this attempt already received a different callback');
       if (row.state === 'applied') return receipt(200, row, answer);
@@ -49,6 +51,7 @@ export class WaitAnswers {
       // 'received': the delivery that recorded it died before applying it, or is applying it now.
     }
     if (!(await this.applyAnswer(row, tokenHash(token), answer))) throw notOutstanding('the attempt is no longer outstanding (late, replaced by a retry, or the saga stopped)');
+    crashPoint('after-callback-applied');
     return receipt(recorded ? 202 : 200, row, answer);
   }
 
@@ -94,6 +97,7 @@ export class WaitAnswers {
         );
       }
       if (!(await this.waits.storeSignal(sagaId, saga.run, name, (latest?.seq ?? 0) + 1, answer))) continue; // another one was stored at once: look again
+      crashPoint('after-signal-stored');
       await this.deliverSignal(sagaId, name);
       return { status: 202, body: { sagaId, signal: name, step: step.name } };
     }

@@ -164,4 +164,64 @@ describe('Recovery from crashes of the server process', () => {
     expect(p.calls.filter((c) => c.body?.sagaId === saga.id).map((c) => c.path)).toEqual(['/x1', '/x2', '/x3', '/x2/undo', '/x2/undo', '/x1/undo']);
     expectOneKeyPerStep(saga.id);
   });
+
+  describe('callbacks and signals (SPEC §10)', () => {
+    /** A saga whose one step is a callback step: started on a process without crash points, waiting for its callback. */
+    async function waitingForCallback(name: string): Promise<{ id: string; token: string }> {
+      server = await startServerProcess(env());
+      const api = httpClient(server.baseUrl);
+      p.on(`/${name}`, () => ({ status: 202 }));
+      await api.post('/v1/definitions', { name, steps: [{ ...step(name), action: { type: 'http', url: `${p.url}/${name}`, completion: 'callback' } }, step(`${name}-after`)] });
+      const id = (await api.post('/v1/sagas', { definition: name })).body.id as string;
+      const token = await waitFor('the callback call', async () => p.callsTo(`/${name}`).find((c) => c.body.sagaId === id)?.body.callbackToken as string | undefined);
+      await waitFor('the step to wait', async () => ((await api.get(`/v1/sagas/${id}`)).body.steps[0].waitingFor ? true : undefined));
+      return { id, token };
+    }
+    const post = (token: string, body: unknown) => httpClient(server!.baseUrl, null).post(`/v1/callbacks/${token}`, body).catch((error: Error) => ({ status: 0, error }));
+
+    it('should apply a callback the server recorded and then died on, without the caller trying again', async () => {
+      const { id, token } = await waitingForCallback('crash-cb-recorded');
+      await server!.stop('SIGTERM');
+      server = await startServerProcess(env({ CRASH_POINTS: 'after-callback-recorded' }));
+      expect((await post(token, { status: 'succeeded', output: { paid: 1 } })).status).toBe(0);
+      await killed(server);
+      server = await startServerProcess(env());
+      const saga = await settled(id);
+      expect(saga).toMatchObject({ status: 'COMPLETED', results: { 'crash-cb-recorded': { paid: 1 } } });
+      // The caller's retry now finds it applied: the same result, 200.
+      expect((await post(token, { status: 'succeeded', output: { paid: 1 } })).status).toBe(200);
+    });
+
+    it('should answer a retry with 200 when the server died after applying a callback and before answering it', async () => {
+      const { id, token } = await waitingForCallback('crash-cb-applied');
+      await server!.stop('SIGTERM');
+      server = await startServerProcess(env({ CRASH_POINTS: 'after-callback-applied' }));
+      expect((await post(token, { status: 'succeeded', output: { paid: 2 } })).status).toBe(0);
+      await killed(server);
+      server = await startServerProcess(env());
+      expect((await post(token, { status: 'succeeded', output: { paid: 2 } })).status).toBe(200);
+      expect((await post(token, { status: 'succeeded', output: { paid: 3 } })).status).toBe(409);
+      expect(await settled(id)).toMatchObject({ status: 'COMPLETED', results: { 'crash-cb-applied': { paid: 2 } } });
+    });
+
+    it('should keep a callback that got 202 when the server is killed right after', async () => {
+      const { id, token } = await waitingForCallback('crash-cb-202');
+      expect((await post(token, { status: 'succeeded', output: { paid: 4 } })).status).toBe(202);
+      await server!.stop('SIGKILL');
+      server = await startServerProcess(env());
+      expect(await settled(id)).toMatchObject({ status: 'COMPLETED', results: { 'crash-cb-202': { paid: 4 } } });
+    });
+
+    it('should deliver a signal the server stored and then died on', async () => {
+      server = await startServerProcess(env({ CRASH_POINTS: 'after-signal-stored' }));
+      const api = httpClient(server.baseUrl);
+      await api.post('/v1/definitions', { name: 'crash-signal', steps: [{ name: 'approve', action: { type: 'signal', signal: 'ok' }, timeoutMs: 60_000 }, step('crash-signal-after')] });
+      const id = (await api.post('/v1/sagas', { definition: 'crash-signal' })).body.id as string;
+      await waitFor('the step to wait', async () => ((await api.get(`/v1/sagas/${id}`)).body.steps[0].waitingFor ? true : undefined));
+      expect((await api.post(`/v1/sagas/${id}/signals/ok`, { status: 'succeeded', output: { by: 'ops' } }).catch(() => ({ status: 0 }))).status).toBe(0);
+      await killed(server);
+      server = await startServerProcess(env());
+      expect(await settled(id)).toMatchObject({ status: 'COMPLETED', results: { approve: { by: 'ops' } } });
+    });
+  });
 });
