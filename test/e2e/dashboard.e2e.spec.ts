@@ -413,6 +413,52 @@ describe('Dashboard at /ui (browser)', () => {
       ['1', ['action:lane-pack:succeeded', 'action:lane-label:succeeded']],
     ]);
   });
+
+  it('should show what waiting steps wait for, and let an operator with sagas:signal send a signal from a dialog with a JSON editor (SPEC §10)', async () => {
+    const register = sagaApi(api).register;
+    p.on('/desk-pay', () => ({ status: 202 }));
+    await register('approvals', [
+      step('desk-reserve'),
+      { name: 'desk-pay', action: { type: 'http', url: `${p.url}/desk-pay`, completion: 'callback' }, timeoutMs: 600_000 },
+      { name: 'manager-approval', action: { type: 'signal', signal: 'approve-refund' }, timeoutMs: 600_000 },
+      step('desk-ship'),
+    ]);
+    const id = await start('approvals', 'order-approval');
+    const token = await waitFor('the payment call', async () => p.callsTo('/desk-pay').find((c) => c.body.sagaId === id)?.body.callbackToken as string | undefined);
+
+    // Without the scope: what it waits for, but no button.
+    const viewer = (await api.post('/v1/keys', { name: 'viewer', scopes: ['sagas:read'] })).body;
+    const view = await openDashboard(viewer.key, `#/sagas/${id}`);
+    const waiting = view.locator('[data-testid="waiting-for"]');
+    await waitFor('the callback wait on the page', async () => ((await waiting.count()) === 1 ? true : undefined));
+    await expect(waiting.textContent()).resolves.toBe('waiting for its callback');
+    expect((await httpClient(t.baseUrl, null).post(`/v1/callbacks/${token}`, { status: 'succeeded', output: { paid: true } })).status).toBe(202);
+    await waitFor('the signal wait on the page', async () => ((await waiting.textContent()) === 'waiting for the signal approve-refund' ? true : undefined), 10_000);
+    await expect(view.getByRole('button', { name: 'Send signal…' }).count()).resolves.toBe(0);
+
+    // With it: the dialog checks the JSON before sending, then sends it.
+    const approver = (await api.post('/v1/keys', { name: 'approver', scopes: ['sagas:read', 'sagas:signal'] })).body;
+    const page = await openDashboard(approver.key, `#/sagas/${id}`);
+    await page.getByRole('button', { name: 'Send signal…' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog.locator('#dialog-title').textContent()).resolves.toBe('Send the signal “approve-refund”?');
+    const editor = dialog.locator('textarea[name="signal-json"]');
+    await editor.fill('{"approvedBy": "dana",');
+    await dialog.getByRole('button', { name: 'Send signal' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'The output is not valid JSON' }).waitFor();
+    expect((await api.get(`/v1/sagas/${id}`)).body.steps[2].status).toBe('RUNNING');
+    await editor.fill('{"approvedBy": "dana", "limit": 250}');
+    await dialog.getByRole('button', { name: 'Send signal' }).click();
+    await page.getByRole('status').filter({ hasText: 'Signal “approve-refund” sent (succeeded).' }).waitFor();
+    const saga = await settled(id);
+    expect(saga.status).toBe('COMPLETED');
+    expect(saga.steps[2]).toMatchObject({ status: 'SUCCEEDED', output: { approvedBy: 'dana', limit: 250 }, waitingFor: null });
+    const history = await events(id);
+    expect(history.find((e) => e.type === 'StepSucceeded' && e.step === 'manager-approval')).toBeDefined();
+    const status = page.locator('.summary [data-testid="status"]');
+    await waitFor('COMPLETED on the page', async () => ((await status.textContent()) === 'COMPLETED' ? true : undefined));
+    await expect(page.locator('[data-testid="waiting-for"]').count()).resolves.toBe(0);
+  });
 });
 
 describe('Dashboard files (HTTP)', () => {

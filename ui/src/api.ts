@@ -49,6 +49,8 @@ export interface StepView {
   error: unknown;
   compensation: { status: string; attempts: number; startedAt: string | null; finishedAt: string | null; error: unknown } | null;
   waitingOnCircuit: { host: string; until: string } | null;
+  /** SPEC §10: what the outstanding attempt waits for, if it waits for the outside world. */
+  waitingFor: { type: 'signal'; signal: string } | { type: 'callback' } | null;
 }
 
 export interface Saga extends Omit<SagaSummary, 'currentStep' | 'phase'> {
@@ -68,7 +70,8 @@ export interface Stats {
 }
 
 export type Action =
-  | { type: 'http'; method: string; url: string; headers?: Record<string, string> }
+  | { type: 'http'; method: string; url: string; headers?: Record<string, string>; completion?: 'callback'; body?: unknown }
+  | { type: 'signal'; signal: string }
   | { type: 'queue'; queue: string; task: string };
 
 export interface StepSpec {
@@ -144,6 +147,8 @@ export function createApi(key: string | null, onUnauthenticated: () => void = ()
     events: (id: string, after: number) => call<Page<SagaEvent>>('GET', `/v1/sagas/${enc(id)}/events${query({ after, limit: 1000 })}`),
     replay: (id: string, body: { reason?: string; input?: unknown }) => call<Saga>('POST', `/v1/sagas/${enc(id)}/replay`, body),
     cancel: (id: string, body: { reason?: string }) => call<Saga>('POST', `/v1/sagas/${enc(id)}/cancel`, body),
+    signal: (id: string, signal: string, body: { status: 'succeeded'; output?: unknown } | { status: 'failed'; error?: unknown }) =>
+      call<{ sagaId: string; signal: string; step: string }>('POST', `/v1/sagas/${enc(id)}/signals/${enc(signal)}`, body),
     definitions: (cursor: string | null) => call<Page<Definition>>('GET', `/v1/definitions${query({ cursor, limit: 100 })}`),
     versions: (name: string) => call<{ items: Definition[] }>('GET', `/v1/definitions/${enc(name)}/versions`),
   };

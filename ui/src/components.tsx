@@ -117,3 +117,81 @@ export function usePolling(active: boolean, ms: number, tick: () => void): void 
     return () => window.clearInterval(timer);
   }, [active, ms]);
 }
+
+/**
+ * Sends a signal (SPEC §10) once confirmed: succeeded with an output, or
+ * failed with an error, each as JSON typed into the editor (checked before
+ * anything is sent).
+ */
+export function SignalDialog(props: {
+  signal: string;
+  step: string;
+  onConfirm: (body: { status: 'succeeded'; output?: unknown } | { status: 'failed'; error?: unknown }) => Promise<void>;
+  onClose: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [status, setStatus] = useState<'succeeded' | 'failed'>('succeeded');
+  const [json, setJson] = useState('{}');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+
+  async function confirm() {
+    let value: unknown;
+    if (json.trim()) {
+      try {
+        value = JSON.parse(json);
+      } catch (e) {
+        setError(`The ${status === 'succeeded' ? 'output' : 'error'} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onConfirm(status === 'succeeded' ? { status, ...(value !== undefined ? { output: value } : {}) } : { status, ...(value !== undefined ? { error: value } : {}) });
+      props.onClose();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <dialog ref={ref} className="dialog" onClose={props.onClose} aria-labelledby="dialog-title" data-testid="signal-dialog">
+      <h2 id="dialog-title">Send the signal “{props.signal}”?</h2>
+      <div className="dialog-body">
+        The step <strong>{props.step}</strong> waits for it. <em>Succeeded</em> completes the step with the output below; <em>failed</em> fails it for good, and the saga
+        compensates or pauses as its definition says.
+      </div>
+      <fieldset className="radio-row">
+        <label>
+          <input type="radio" name="signal-status" value="succeeded" checked={status === 'succeeded'} onChange={() => setStatus('succeeded')} /> succeeded
+        </label>
+        <label>
+          <input type="radio" name="signal-status" value="failed" checked={status === 'failed'} onChange={() => setStatus('failed')} /> failed
+        </label>
+      </fieldset>
+      <label>
+        {status === 'succeeded' ? 'Output' : 'Error'} <span className="muted">(JSON; empty for none)</span>
+        <textarea name="signal-json" className="json-editor" rows={8} value={json} onChange={(e) => setJson(e.target.value)} spellCheck={false} />
+      </label>
+      {error && (
+        <div className="error-box" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="dialog-actions">
+        <button type="button" onClick={props.onClose} disabled={busy}>
+          Back
+        </button>
+        <button type="button" className={status === 'failed' ? 'danger' : 'primary'} onClick={confirm} disabled={busy}>
+          {busy ? 'Sending…' : 'Send signal'}
+        </button>
+      </div>
+    </dialog>
+  );
+}

@@ -233,10 +233,19 @@ function ActionText({ action }: { action: Action }) {
       </span>
     );
   }
+  if (action.type === 'signal') {
+    return (
+      <span>
+        waits for the signal <span className="mono">{action.signal}</span>
+      </span>
+    );
+  }
   return (
     <span>
       {action.method} <span className="mono">{action.url}</span>
       {action.headers && Object.keys(action.headers).length > 0 && <span className="muted small"> + {Object.keys(action.headers).length} header(s)</span>}
+      {action.body !== undefined && <span className="muted small"> + mapped body</span>}
+      {action.completion === 'callback' && <span className="muted small"> · completes by callback</span>}
     </span>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { CANCELLABLE, isActive, REPLAYABLE, type Saga, type SagaEvent } from '../api';
 import { useSession } from '../app';
-import { ConfirmDialog, ErrorBox, JsonView, Loading, StatusBadge, usePolling } from '../components';
+import { ConfirmDialog, ErrorBox, JsonView, Loading, SignalDialog, StatusBadge, usePolling } from '../components';
 import { elapsed, formatDuration, formatTime } from '../format';
 import { href, navigate } from '../router';
 import { buildTimeline, runsOf, sectionsOf, type Bar } from '../timeline';
@@ -15,6 +15,7 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
   const [events, setEvents] = useState<SagaEvent[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [dialog, setDialog] = useState<'replay' | 'cancel' | null>(null);
+  const [signalFor, setSignalFor] = useState<{ step: string; signal: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
   const lastSeq = useRef(0);
@@ -169,6 +170,22 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
               <td>
                 <StatusBadge status={step.status} />
                 {step.waitingOnCircuit && <div className="muted small">waiting for {step.waitingOnCircuit.host} (circuit open)</div>}
+                {step.waitingFor && (
+                  <div className="muted small" data-testid="waiting-for">
+                    {step.waitingFor.type === 'signal' ? (
+                      <>
+                        waiting for the signal <span className="mono">{step.waitingFor.signal}</span>
+                      </>
+                    ) : (
+                      'waiting for its callback'
+                    )}
+                  </div>
+                )}
+                {step.waitingFor?.type === 'signal' && can('sagas:signal') && (
+                  <button type="button" className="small-button" onClick={() => setSignalFor({ step: step.name, signal: (step.waitingFor as { signal: string }).signal })}>
+                    Send signal…
+                  </button>
+                )}
               </td>
               <td>{step.attempts}</td>
               <td>{formatTime(step.startedAt)}</td>
@@ -245,10 +262,22 @@ export function SagaDetail({ id, params }: { id: string; params: URLSearchParams
           }}
         />
       )}
+      {signalFor && (
+        <SignalDialog
+          signal={signalFor.signal}
+          step={signalFor.step}
+          onClose={() => setSignalFor(null)}
+          onConfirm={async (body) => {
+            await api.signal(saga.id, signalFor.signal, body);
+            setNotice(`Signal “${signalFor.signal}” sent (${body.status}).`);
+            await load();
+          }}
+        />
+      )}
       {dialog === 'cancel' && (
         <ConfirmDialog
           title="Cancel this saga?"
-          description="Its completed steps are compensated in reverse order (error code CANCELLED). A step in flight finishes first."
+          description="Its completed steps are compensated in reverse order (error code CANCELLED). A step in flight finishes first; a step waiting for a signal or a callback stops waiting at once."
           confirmLabel="Cancel saga"
           danger
           onClose={() => setDialog(null)}
