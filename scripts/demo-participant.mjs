@@ -2,7 +2,9 @@
 // A tiny demo participant for the README's quick start: an inventory, a
 // payment and a shipping service in one HTTP server, speaking the envelope of
 // SPEC §3. Every call is printed. Payments over 1000 are declined (402), so a
-// saga with a large amount shows compensation.
+// saga with a large amount shows compensation. /payments/authorize is a
+// payment provider that confirms later (SPEC §10): it answers 202 and prints
+// the callback to send; /mail/send is an API with its own JSON shape (SPEC §11).
 //
 //   node scripts/demo-participant.mjs        # listens on 127.0.0.1:4000 (DEMO_PORT)
 import { createServer } from 'node:http';
@@ -20,6 +22,16 @@ const routes = {
   '/payments/refund': ({ results }) => [200, { refunded: results?.['charge-payment']?.chargeId ?? null }],
   '/shipping/ship': ({ input }) => [200, { trackingId: `t-${short()}`, orderId: input?.orderId ?? null }],
   '/mail/receipt': ({ input, results }) => [200, { sentTo: input?.email ?? 'customer', trackingId: results?.ship?.trackingId ?? null }],
+  // Accepted for later: the provider confirms by callback (printed below, for you to send).
+  '/payments/authorize': (envelope) => [202, { accepted: true, willConfirm: typeof envelope.callbackToken === 'string' }],
+};
+
+/** Paths under a prefix with their own request shape (not the envelope): /mail/send/{orderId} takes { to, subject, tracking }. */
+const prefixed = {
+  '/mail/send/': (body, rest) =>
+    typeof body?.to === 'string' && typeof body?.subject === 'string'
+      ? [200, { messageId: `m-${short()}`, to: body.to, order: decodeURIComponent(rest) }]
+      : [400, { error: 'expected { to, subject, tracking }' }],
 };
 
 const server = createServer((req, res) => {
@@ -32,12 +44,23 @@ const server = createServer((req, res) => {
     } catch {
       // not JSON: answered 400 below
     }
-    const route = routes[req.url ?? ''];
-    const [status, body] = !route ? [404, { error: `no such path: ${req.url}` }] : req.method !== 'POST' ? [405, { error: 'POST only' }] : route(envelope);
+    const url = req.url ?? '';
+    const prefix = Object.keys(prefixed).find((p) => url.startsWith(p));
+    const route = prefix ? (body) => prefixed[prefix](body, url.slice(prefix.length)) : routes[url];
+    const [status, body] = !route ? [404, { error: `no such path: ${url}` }] : req.method !== 'POST' ? [405, { error: 'POST only' }] : route(envelope);
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
-    const who = envelope.step ? `${envelope.step} ${envelope.phase} attempt ${envelope.attempt}` : req.url;
-    console.log(`${new Date().toISOString()}  ${req.method} ${req.url}  (${who}, saga ${envelope.sagaId ?? '-'})  → ${status} ${JSON.stringify(body)}`);
+    const sagaId = envelope.sagaId ?? req.headers['x-saga-id'] ?? '-';
+    const who = envelope.step ? `${envelope.step} ${envelope.phase} attempt ${envelope.attempt}` : url;
+    console.log(`${new Date().toISOString()}  ${req.method} ${url}  (${who}, saga ${sagaId})  → ${status} ${JSON.stringify(body)}`);
+    if (typeof envelope.callbackToken === 'string' && status === 202) {
+      // A real provider would keep the token and call back when the payment settles; the demo prints the call for you.
+      const amount = Number(envelope.input?.amount ?? 0);
+      console.log(
+        `    to confirm: curl -s localhost:3000/v1/callbacks/${envelope.callbackToken} -H 'content-type: application/json' ` +
+          `-d '{ "status": "succeeded", "output": { "chargeId": "c-${short()}", "amount": ${amount} } }'`,
+      );
+    }
   });
 });
 server.on('error', (error) => {

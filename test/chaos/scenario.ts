@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { TEST_ADMIN_KEY } from '../support/api-key.js';
 import { Fleet, RSS_MIN_LIFE_S, type Role } from './fleet.js';
-import { RecordingParticipants, type Call, type Plan } from './participants.js';
+import { RecordingParticipants, type Call, type Plan, type SentCallback } from './participants.js';
 import { startChaosPostgres, startChaosRedis, type ChaosPostgres, type ChaosRedis } from './services.js';
 
 /** How big a run is and which faults it injects. */
@@ -83,7 +83,13 @@ const GROUP_PLACE: Array<{ stage: number; branch: number | null }> = [
 ];
 /** A quarter of the sagas run the definition with the group. */
 const GROUP_SHARE = 0.25;
-type Shape = 'line' | 'group';
+/**
+ * A fifth run the line whose step s1 is a callback step (SPEC §10): its
+ * participant acknowledges, then calls back during the faults.
+ */
+const CALLBACK_SHARE = 0.2;
+const CALLBACK_STEP = 1;
+type Shape = 'line' | 'group' | 'callback';
 const TERMINAL = ['COMPLETED', 'COMPENSATED', 'FAILED', 'PAUSED'];
 
 type FaultKind = 'kill' | 'freeze' | 'flush' | 'redisRestart' | 'pgTerminate' | 'pgRestart' | 'sigterm';
@@ -120,7 +126,11 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
 
   const postgres: ChaosPostgres = await startChaosPostgres(say);
   const redis: ChaosRedis = await startChaosRedis();
-  const participants = await new RecordingParticipants().start();
+  let apiUrls: () => string[] = () => [];
+  const participants = await new RecordingParticipants(20, () => {
+    const urls = apiUrls();
+    return urls.length ? urls[Math.floor(Math.random() * urls.length)] : null;
+  }).start();
   const runId = randomBytes(4).toString('hex');
   const fleet = new Fleet(
     profile.fleet,
@@ -134,6 +144,7 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
     },
     say,
   );
+  apiUrls = () => fleet.apiUrls();
   const skipped: string[] = [];
   if (postgres.restartUnavailable) skipped.push(`pgRestart: ${postgres.restartUnavailable}`);
   const faults: FaultRecord[] = [];
@@ -178,13 +189,24 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
       name: 'chaos-group',
       steps: [stepSpec(1, 0), { name: 'g', parallel: [[stepSpec(1, 1), stepSpec(1, 2)], [stepSpec(1, 3)]] }, stepSpec(1, 4)],
     };
-    for (const body of [definition(1), groupDefinition]) {
+    // The line, with s1 completing by callback: its timeout runs from dispatch to the callback.
+    const callbackDefinition = {
+      name: 'chaos-callback',
+      steps: Array.from({ length: STEPS }, (_, i) => {
+        const spec = stepSpec(1, i);
+        return i === CALLBACK_STEP ? { ...spec, action: { ...spec.action, completion: 'callback' }, timeoutMs: 4_000 } : spec;
+      }),
+    };
+    for (const body of [definition(1), groupDefinition, callbackDefinition]) {
       const registered = await post('/v1/definitions', body);
       if (registered.status !== 201) throw new Error(`definition: ${registered.status} ${JSON.stringify(registered.body)}`);
     }
 
     // ---------- plans and the fault timeline, both from the seed ----------
-    const shapes: Shape[] = Array.from({ length: profile.sagas }, () => (random() < GROUP_SHARE ? 'group' : 'line'));
+    const shapes: Shape[] = Array.from({ length: profile.sagas }, () => {
+      const r = random();
+      return r < GROUP_SHARE ? 'group' : r < GROUP_SHARE + CALLBACK_SHARE ? 'callback' : 'line';
+    });
     const plans: Plan[] = shapes.map((shape) => {
       const r = random();
       const at = Math.floor(random() * (shape === 'group' ? GROUP_STEPS : STEPS));
@@ -215,7 +237,7 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
       const deadline = Date.now() + 180_000;
       for (;;) {
         try {
-          const definitionName = shapes[index] === 'group' ? 'chaos-group' : 'chaos';
+          const definitionName = shapes[index] === 'group' ? 'chaos-group' : shapes[index] === 'callback' ? 'chaos-callback' : 'chaos';
           const res = await post('/v1/sagas', { definition: definitionName, input: { index, plan: plans[index] } }, { 'Idempotency-Key': key });
           if (res.status === 202) {
             accepted.set(res.body.id, { index, plan: plans[index], shape: shapes[index] });
@@ -354,10 +376,11 @@ export async function runChaos(profile: Profile, log: (line: string) => void): P
         say(`heal: ${rows[0].n} sagas not terminal yet`);
         await new Promise((r) => setTimeout(r, 5_000));
       }
-      // Late duplicate deliveries still in flight land before the calls are checked.
+      // Late duplicate deliveries still in flight land before the calls are checked, and late callbacks get their answers.
       await new Promise((r) => setTimeout(r, 2_000));
+      await participants.settled();
       fleet.sampleRss();
-      return await check({ db, profile, accepted, outageAccepted, calls: participants.calls, faults, drains, api500, statusCounts, skipped, fleet, driveStart, driveEnd, say });
+      return await check({ db, profile, accepted, outageAccepted, calls: participants.calls, callbacks: participants.callbacks, faults, drains, api500, statusCounts, skipped, fleet, driveStart, driveEnd, say });
     } finally {
       await db.end();
     }
@@ -376,6 +399,7 @@ interface CheckInput {
   accepted: Map<string, { index: number; plan: Plan; shape: Shape }>;
   outageAccepted: string[];
   calls: Call[];
+  callbacks: SentCallback[];
   faults: FaultRecord[];
   drains: Array<{ name: string; code: number | null; ms: number }>;
   api500: string[];
@@ -460,7 +484,8 @@ async function check(input: CheckInput): Promise<Report> {
       if (!map.has(c.step)) map.set(c.step, []);
       map.get(c.step)!.push(c);
     }
-    const shape = accepted.get(id)?.shape ?? 'line';
+    // A callback saga is the line: its checks are the line's.
+    const shape = accepted.get(id)?.shape === 'group' ? 'group' : 'line';
     const firstCompensation = (step: number) => compensations.get(`s${step}`)?.[0].at ?? Infinity;
     const lastCompensation = (step: number) => Math.max(-Infinity, ...(compensations.get(`s${step}`) ?? []).map((c) => c.at));
     // Compensations in reverse order (by each step's first compensation call), only of steps that started.
@@ -516,6 +541,21 @@ async function check(input: CheckInput): Promise<Report> {
   for (const row of leftOver) fail('a completed step not compensated', `${row.saga_id} ${row.name} ${row.status}`);
   for (const d of drains) {
     if (d.code !== 0 || d.ms > 15_000) fail('SIGTERM drain not clean', `${d.name} exited ${d.code} after ${d.ms} ms`);
+  }
+  // SPEC §10: a callback the server took (202, or 200 for a repeat) ended its attempt with its answer; one it refused (409) did not.
+  const { rows: callbackOutcomes } = (await db.query(
+    `SELECT saga_id AS "sagaId", attempt, type FROM saga_event
+      WHERE saga_id = ANY($1::uuid[]) AND step = $2 AND phase = 'action' AND type IN ('StepSucceeded', 'StepFailed')`,
+    [ids, `s${CALLBACK_STEP}`],
+  )) as { rows: Array<{ sagaId: string; attempt: number; type: string }> };
+  const outcomeOf = new Map(callbackOutcomes.map((r) => [`${r.sagaId}:${r.attempt}`, r.type]));
+  for (const cb of input.callbacks) {
+    const ended = outcomeOf.get(`${cb.sagaId}:${cb.attempt}`);
+    const answerType = cb.status === 'succeeded' ? 'StepSucceeded' : 'StepFailed';
+    if (cb.answer === 0) fail('a callback never answered', `${cb.sagaId} #${cb.attempt}`);
+    else if (cb.answer === 404) fail('a callback token unknown to the server', `${cb.sagaId} #${cb.attempt}`);
+    else if ((cb.answer === 202 || cb.answer === 200) && ended !== answerType) fail('a callback taken that did not end its attempt', `${cb.sagaId} #${cb.attempt} ${cb.status}: ${ended ?? 'no outcome'}`);
+    else if (cb.answer === 409 && cb.status === 'succeeded' && ended === 'StepSucceeded') fail('a callback refused whose answer ended its attempt', `${cb.sagaId} #${cb.attempt}`);
   }
   for (const line of input.api500) fail('API answered 500 (or not 503 while Postgres was down)', line);
 
@@ -574,6 +614,11 @@ async function check(input: CheckInput): Promise<Report> {
     'orphan re-dispatch after a kill/freeze/SIGTERM, p99 ms': percentile(killOrphans, 99),
     'next call of any unfinished saga after a kill/freeze, max ms': Math.max(0, ...straddlers(killKinds)),
     'next call of any unfinished saga after a flush/Redis restart, p99 / max ms': `${percentile(straddlers(flushKinds), 99)} / ${Math.max(0, ...straddlers(flushKinds))}`,
+    'of them with a callback step: completed / compensated': (() => {
+      const withCallback = sagas.filter((s) => accepted.get(s.id)?.shape === 'callback');
+      return `${withCallback.filter((s) => s.status === 'COMPLETED').length} / ${withCallback.filter((s) => s.status === 'COMPENSATED').length}`;
+    })(),
+    'callbacks posted: taken (202 / 200) / refused (409)': `${input.callbacks.filter((c) => c.answer === 202).length} / ${input.callbacks.filter((c) => c.answer === 200).length} / ${input.callbacks.filter((c) => c.answer === 409).length}`,
     'participant calls': calls.length,
     'API answers by status': [...input.statusCounts.entries()].map(([s, n]) => `${s}:${n}`).join(' '),
   };
@@ -596,6 +641,10 @@ async function check(input: CheckInput): Promise<Report> {
     'compensation in a saga that succeeded',
     'SIGTERM drain not clean',
     'API answered 500 (or not 503 while Postgres was down)',
+    'a callback never answered',
+    'a callback token unknown to the server',
+    'a callback taken that did not end its attempt',
+    'a callback refused whose answer ended its attempt',
   ]) {
     checks[name] = count.get(name) ?? 0;
   }

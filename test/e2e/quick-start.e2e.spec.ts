@@ -67,4 +67,48 @@ describe('The README quick start', () => {
     expect(declined.body).toMatchObject({ status: 'COMPENSATED', error: { code: 'STEP_FAILED', step: 'charge-payment' } });
     expect(declined.body.steps[0]).toMatchObject({ status: 'COMPENSATED' });
   });
+
+  it('should run the worked example: the payment confirms by callback, the manager approves by signal, the receipt goes out in the mail API\'s own shape', async () => {
+    const example = readFileSync(path.join(ROOT, 'docs/examples/order-with-approval.json'), 'utf8').replaceAll('127.0.0.1:4000', `127.0.0.1:${port}`);
+    expect((await api.post('/v1/definitions', example)).status).toBe(201);
+    const started = await api.post('/v1/sagas', { definition: 'order-with-approval', input: { orderId: 46, amount: 30, email: 'ada@example.com' } });
+    expect(started.status).toBe(202);
+    const id = started.body.id as string;
+    // The README takes the id with sed: the id is the body's first field.
+    expect(JSON.stringify(started.body).replace(/^\{"id":"([^"]+)".*/, '$1')).toBe(id);
+    const view = async () => (await api.get(`/v1/sagas/${id}`)).body;
+    await waitFor('the payment to wait', async () => ((await view()).steps[1].waitingFor?.type === 'callback' ? true : undefined));
+    // Terminal 2 printed the callback to send.
+    const printed = await waitFor('the printed callback', async () => /curl -s localhost:3000(\/v1\/callbacks\/[A-Za-z0-9_-]{43}) .* -d '([^']+)'/.exec(demoOutput) ?? undefined);
+    const callback = await httpClient(t.baseUrl, null).request('POST', printed[1], printed[2], { 'content-type': 'application/json' });
+    expect(callback.status).toBe(202);
+    await waitFor('the approval to wait', async () => ((await view()).steps[2].waitingFor?.signal === 'manager-approval' ? true : undefined));
+    const signal = await api.post(`/v1/sagas/${id}/signals/manager-approval`, { status: 'succeeded', output: { approvedBy: 'dana' } });
+    expect(signal.status).toBe(202);
+    const done = await api.get(`/v1/sagas/${id}?waitMs=10000`);
+    expect(done.body.status).toBe('COMPLETED');
+    expect(done.body.results['manager-approval']).toEqual({ approvedBy: 'dana' });
+    expect(done.body.results.receipt).toMatchObject({ to: 'ada@example.com', order: '46' });
+    expect(demoOutput).toMatch(new RegExp(`POST /mail/send/46 .*saga ${id}`));
+    const events = (await api.get(`/v1/sagas/${id}/events`)).body.items as Array<{ type: string; step: string; data: any }>;
+    expect(events.find((e) => e.type === 'StepStarted' && e.step === 'receipt')!.data.request.body).toEqual({
+      to: 'ada@example.com',
+      subject: 'Order 46 is on its way',
+      tracking: done.body.results.ship.trackingId,
+    });
+
+    // Rejected: the payment is refunded and the reservation released.
+    const rejected = (await api.post('/v1/sagas', { definition: 'order-with-approval', input: { orderId: 47, amount: 30, email: 'ada@example.com' } })).body.id as string;
+    await waitFor('the second payment call', async () => (demoOutput.includes(`saga ${rejected}`) ? true : undefined));
+    const second = await waitFor('the second printed callback', async () => {
+      const all = [...demoOutput.matchAll(/curl -s localhost:3000(\/v1\/callbacks\/[A-Za-z0-9_-]{43}) .* -d '([^']+)'/g)];
+      return all.length >= 2 ? all[1] : undefined;
+    });
+    expect((await httpClient(t.baseUrl, null).request('POST', second[1], second[2], { 'content-type': 'application/json' })).status).toBe(202);
+    await waitFor('the approval to wait', async () => ((await api.get(`/v1/sagas/${rejected}`)).body.steps[2].waitingFor ? true : undefined));
+    expect((await api.post(`/v1/sagas/${rejected}/signals/manager-approval`, { status: 'failed', error: { reason: 'over budget' } })).status).toBe(202);
+    const compensated = await api.get(`/v1/sagas/${rejected}?waitMs=10000`);
+    expect(compensated.body).toMatchObject({ status: 'COMPENSATED', error: { code: 'STEP_FAILED', step: 'manager-approval' } });
+    expect(compensated.body.steps.slice(0, 2).map((s: { compensation: { status: string } }) => s.compensation.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
 });
