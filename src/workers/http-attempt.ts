@@ -94,7 +94,7 @@ export class HttpAttempt {
     const span = this.tracing.attempt({ id: saga.id, run: saga.run, definition: saga.definitionName, version: saga.definitionVersion }, step.name, address.phase, address.attempt);
     const result: AttemptResult = request.missing.length
       ? { ok: false, failure: { retryable: false, timedOut: false, message: `The secret ${request.missing.join(', ')} is not configured on this worker (SAGA_SECRET_${request.missing[0]}).` } }
-      : await executeHttpStep(request, envelope, timeoutMs, this.http, span?.traceparent);
+      : await executeHttpStep(request, envelope, timeoutMs, this.http, span?.traceparent, callback);
     span?.end(result.ok ? { ok: true } : { ok: false, message: result.failure.message });
     // Unwell: timeouts, connection errors, 5xx, 429. A business refusal (other 4xx) or a policy refusal says nothing about the host.
     if (admission.ok) admission.release(result.ok ? false : result.failure.details?.refusedByPolicy ? null : result.failure.retryable);

@@ -48,6 +48,8 @@ export async function executeHttpStep(
   guard?: { policy: OutboundPolicy; dispatcher: Dispatcher },
   /** The attempt's span when tracing is on; otherwise a span id is made up under the run's trace id. */
   traceparentHeader?: string,
+  /** A callback step's call (SPEC §10): a 2xx only acknowledges, whatever its body. */
+  acknowledgeOnly = false,
 ): Promise<AttemptResult> {
   if (guard) {
     // IP literals never reach a DNS lookup, so the dispatcher's check cannot see them: check the URL too.
@@ -76,6 +78,10 @@ export async function executeHttpStep(
     return { ok: false, failure: transportFailure(error, timeoutMs) };
   }
   const status = response.statusCode;
+  if (acknowledgeOnly && status >= 200 && status < 300) {
+    await response.body.dump().catch(() => undefined);
+    return { ok: true, output: null };
+  }
   let bytes: Buffer;
   try {
     bytes = await readCapped(response.body, MAX_PAYLOAD_BYTES);

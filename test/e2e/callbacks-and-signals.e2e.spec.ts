@@ -98,7 +98,8 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
 
     it('should compensate when the callback reports failure', async () => {
       await register('cb-fail', [step('cbf-reserve'), callbackStep('cbf-pay')]);
-      p.on('/cbf-pay', () => ({ status: 200 }));
+      // An acknowledgement's body is not an output: plain text is fine.
+      p.on('/cbf-pay', () => ({ status: 202, raw: 'Accepted', headers: { 'content-type': 'text/plain' } }));
       const id = await start('cb-fail');
       const token = await tokenOf(id, '/cbf-pay');
       await waitingFor(id, 'cbf-pay');

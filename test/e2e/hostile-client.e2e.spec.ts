@@ -108,9 +108,30 @@ describe('A hostile client', () => {
     ['NUL in a replay input', 'REPLAY_COMPENSATED', '{"input":{"x":"\\u0000"}}', 'input.x'],
     ['a lone surrogate in a bulk replay reason', '/v1/sagas/replay', '{"all":true,"reason":"\\ud83d"}', 'reason'],
     ['NUL in a key name', '/v1/keys', '{"name":"k\\u0000","scopes":["sagas:read"]}', 'name'],
+    ['NUL in a mapped body', '/v1/definitions', JSON.stringify(definition({ steps: [{ name: 's', action: { type: 'http', url: 'http://127.0.0.1:9/ok', body: { a: 'x\0' } } }] })), 'steps[0].action.body.a'],
+    ['a placeholder that is not a path', '/v1/definitions', JSON.stringify(definition({ steps: [{ name: 's', action: { type: 'http', url: 'http://127.0.0.1:9/${process.env}' } }] })), 'steps[0].action.url'],
+    ['NUL in a callback output', 'CALLBACK', '{"status":"succeeded","output":{"a":"\\u0000"}}', 'output.a'],
+    ['a lone surrogate in a callback error', 'CALLBACK', '{"status":"failed","error":"\\udfff"}', 'error'],
+    ['1e400 in a callback output', 'CALLBACK', '{"status":"succeeded","output":1e400}', 'output'],
+    ['a __proto__ key in a signal output', 'SIGNAL', '{"status":"succeeded","output":{"__proto__":{"x":1}}}', 'output'],
+    ['a signal output nested 10,000 deep', 'SIGNAL', `{"status":"succeeded","output":${nested(10_000)}}`, 'output'],
+    ['a signal status that is not one', 'SIGNAL', '{"status":"approved"}', 'status'],
+    ['retryable on a signal', 'SIGNAL', '{"status":"failed","retryable":true}', 'retryable'],
+    ['a callback output over 256 KiB', 'CALLBACK', JSON.stringify({ status: 'succeeded', output: 'x'.repeat(300_000) }), 'output'],
   ])('should refuse %s with 400 naming the field, storing nothing', async (_what, target, raw, path) => {
     const before = await stored();
-    const url = target === 'CANCEL' ? `/v1/sagas/${pausedId}/cancel` : target === 'REPLAY' ? `/v1/sagas/${pausedId}/replay` : target === 'REPLAY_COMPENSATED' ? `/v1/sagas/${compensatedId}/replay` : target;
+    const url =
+      target === 'CANCEL'
+        ? `/v1/sagas/${pausedId}/cancel`
+        : target === 'REPLAY'
+          ? `/v1/sagas/${pausedId}/replay`
+          : target === 'REPLAY_COMPENSATED'
+            ? `/v1/sagas/${compensatedId}/replay`
+            : target === 'CALLBACK'
+              ? `/v1/callbacks/${'k'.repeat(43)}`
+              : target === 'SIGNAL'
+                ? `/v1/sagas/${pausedId}/signals/approve`
+                : target;
     const res = await api.post(url, raw);
     expectProblem(res, 400, path);
     expect(await stored()).toEqual(before);
