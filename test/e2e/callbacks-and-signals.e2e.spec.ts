@@ -139,6 +139,19 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
       expect(mixed.status).toBe(400);
     });
 
+    it('should limit callbacks per client address', async () => {
+      const strict = await startTestApp({ CALLBACK_RATE_LIMIT_PER_MINUTE: '5' });
+      try {
+        const client = httpClient(strict.baseUrl, null);
+        const statuses: number[] = [];
+        // Each a different token, so only the address's budget is spent.
+        for (let i = 0; i < 7; i++) statuses.push((await client.post(`/v1/callbacks/${String(i).repeat(43)}`, { status: 'succeeded' })).status);
+        expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429]);
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('should limit callbacks per token', async () => {
       const token = 'B'.repeat(43);
       const statuses: number[] = [];
@@ -308,6 +321,16 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
       const history = JSON.stringify(await events(id));
       expect(history).not.toContain('s3cret-value');
       expect((await events(id)).find((e) => e.type === 'StepStarted')!.data.request.headers).toEqual({ authorization: 'Bearer ${secret:PAY_TOKEN}', 'x-note': 'note ${secret:PAY_TOKEN}' });
+    });
+
+    it('should judge a URL whose host comes from the saga\'s data by the participant policy at the call', async () => {
+      // The host is a placeholder: registration cannot resolve it, the call's own check does.
+      await register('map-host', [{ name: 'mh-call', action: { type: 'http', url: `http://\${input.host}:${new URL(p.url).port}/steal` }, retry: { maxAttempts: 3 } }]);
+      const refused = await settled(await start('map-host', { host: '169.254.169.254' }));
+      expect(refused.steps[0]).toMatchObject({ status: 'FAILED', attempts: 1, error: { refusedByPolicy: true, retryable: false } });
+      const allowed = await settled(await start('map-host', { host: '127.0.0.1' }));
+      expect(allowed.status).toBe('COMPLETED');
+      expect(p.callsTo('/steal').some((c) => c.headers['x-saga-id'] === allowed.id)).toBe(true);
     });
 
     it('should fail the step for good with MAPPING_FAILED, calling nothing, and compensate', async () => {
