@@ -12,7 +12,7 @@ const MAX_LOCAL = 10_000;
  * Adds `ARGV[1]` to a fixed-window counter and answers its value and time
  * left; the first increment of a window starts it (`ARGV[2]` ms).
  */
-const ADD_LUA = `
+export const ADD_LUA = `
   local current = redis.call('INCRBY', KEYS[1], ARGV[1])
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl < 0 then

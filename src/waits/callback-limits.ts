@@ -1,21 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { ADD_LUA } from '../http/shared-budget-store.js';
 import { RedisConnection } from '../redis/redis.module.js';
 
 /** Posts of one callback token per minute: a participant retrying its callback needs a few; more is someone guessing or looping. */
 export const CALLBACK_RATE_PER_TOKEN = 30;
 const WINDOW_MS = 60_000;
-
-/** Adds one to a fixed-window counter (started by its first count); answers the count and the ms left. */
-const COUNT_LUA = `
-  local current = redis.call('INCR', KEYS[1])
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then
-    redis.call('PEXPIRE', KEYS[1], ARGV[1])
-    ttl = tonumber(ARGV[1])
-  end
-  return {current, ttl}`;
 
 /**
  * The callback endpoint's own limits (SPEC §10): it takes no API key, so it
@@ -36,8 +27,9 @@ export class CallbackLimits {
     let counts: Array<[number, number]>;
     try {
       counts = (await Promise.all([
-        this.redis.client.eval(COUNT_LUA, 1, `${prefix}:token:${tokenHashHex.slice(0, 32)}`, WINDOW_MS),
-        this.redis.client.eval(COUNT_LUA, 1, `${prefix}:ip:${address}`, WINDOW_MS),
+        // The rate limit's fixed-window counter, one count at a time.
+        this.redis.client.eval(ADD_LUA, 1, `${prefix}:token:${tokenHashHex.slice(0, 32)}`, 1, WINDOW_MS),
+        this.redis.client.eval(ADD_LUA, 1, `${prefix}:ip:${address}`, 1, WINDOW_MS),
       ])) as Array<[number, number]>;
     } catch {
       return null;

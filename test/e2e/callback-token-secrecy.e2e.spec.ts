@@ -1,28 +1,10 @@
-import { createServer, type Server } from 'node:http';
 import { Client } from 'pg';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { sagaApi } from '../support/saga-api.js';
 import { startOwnServer, type OwnServer } from '../support/own-server.js';
-import { freePort } from '../support/server-process.js';
+import { otlpReceiver } from '../support/otlp-receiver.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Collects whatever the server exports over OTLP/HTTP JSON, as text. */
-async function otlpReceiver(): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {
-  const bodies: string[] = [];
-  const port = await freePort();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 /**
  * SPEC §10: a callback token is a credential. Canary tokens issued to real

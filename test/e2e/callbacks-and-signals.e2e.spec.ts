@@ -233,6 +233,18 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
       expect(stepOf(saga, 'sg-cancel-reserve').status).toBe('COMPENSATED');
     });
 
+    it('should compensate at once when the saga deadline passes while a step waits', async () => {
+      await register('sg-deadline', [step('sgd-reserve'), signalStep('sgd-approve', 'go', 600_000)], { timeoutMs: 1500 });
+      const id = await start('sg-deadline');
+      await waitingFor(id, 'sgd-approve');
+      const saga = await settled(id);
+      expect(saga).toMatchObject({ status: 'COMPENSATED', error: { code: 'SAGA_TIMEOUT' } });
+      expect(stepOf(saga, 'sgd-approve')).toMatchObject({ status: 'FAILED', waitingFor: null });
+      expect(stepOf(saga, 'sgd-reserve').status).toBe('COMPENSATED');
+      // At the deadline (and the reconciler's interval), not at the step's 10-minute timeout.
+      expect(Date.parse(saga.finishedAt) - Date.parse(saga.createdAt)).toBeLessThan(5000);
+    });
+
     it('should compensate an acknowledged callback step at once on cancel', async () => {
       await register('cb-cancel', [callbackStep('cbc-pay', 60_000)]);
       p.on('/cbc-pay', () => ({ status: 202 }));

@@ -1,37 +1,11 @@
-import { createServer, type Server } from 'node:http';
 import { runRootSpanId, runTraceId } from '../../src/tracing/saga-tracing.js';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
 import { sagaApi } from '../support/saga-api.js';
 import { startOwnServer, type OwnServer } from '../support/own-server.js';
-import { freePort, type ServerProcess } from '../support/server-process.js';
+import { otlpReceiver, type ExportedSpan } from '../support/otlp-receiver.js';
+import type { ServerProcess } from '../support/server-process.js';
 import { waitFor } from '../support/wait-for.js';
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: Array<{ key: string; value: Record<string, unknown> }>;
-}
-
-/** An OTLP/HTTP JSON receiver: collects every span posted to /v1/traces. */
-async function otlpReceiver(): Promise<{ url: string; spans: ExportedSpan[]; close(): Promise<void> }> {
-  const spans: ExportedSpan[] = [];
-  const port = await freePort();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 const attr = (span: ExportedSpan, key: string) => {
   const value = span.attributes.find((a) => a.key === key)?.value;

@@ -32,6 +32,16 @@ export function Loading() {
   return <p className="muted">Loading…</p>;
 }
 
+/** A `<dialog>` shown as a modal once mounted. */
+function useModal() {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+  return ref;
+}
+
 /**
  * A confirmation with an optional reason (and, for a new run, optional new
  * input as JSON). Resolves with what was typed; Cancel closes it.
@@ -45,15 +55,11 @@ export function ConfirmDialog(props: {
   onConfirm: (values: { reason?: string; input?: unknown }) => Promise<void>;
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal();
   const [reason, setReason] = useState('');
   const [input, setInput] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
 
   async function confirm() {
     let parsed: unknown;
@@ -129,15 +135,11 @@ export function SignalDialog(props: {
   onConfirm: (body: { status: 'succeeded'; output?: unknown } | { status: 'failed'; error?: unknown }) => Promise<void>;
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal();
   const [status, setStatus] = useState<'succeeded' | 'failed'>('succeeded');
   const [json, setJson] = useState('{}');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
 
   async function confirm() {
     let value: unknown;
