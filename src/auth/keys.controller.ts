@@ -32,7 +32,7 @@ export class KeysController {
   }
 
   @Get('keys')
-  @ApiOperation({ summary: 'Every API key (never the key itself)' })
+  @ApiOperation({ summary: 'Every API key (never the key itself)', description: 'Name, prefix, scopes, who created it, expiry and revocation of every key; the key itself is shown only when created.' })
   @ApiOkResponse({ type: ApiKeyListSchema })
   @ApiProblems(401, 403, 429, 503)
   async list(): Promise<{ items: ApiKeyView[] }> {

@@ -47,7 +47,7 @@ export class DefinitionsController {
 
   @Get()
   @RequireScope('definitions:read')
-  @ApiOperation({ summary: 'The latest version of every definition, by name' })
+  @ApiOperation({ summary: 'The latest version of every definition, by name', description: 'Ordered by name; `limit` (1-1000, 100 by default) and `cursor` (the `nextCursor` of the page before) page through them.' })
   @ApiOkResponse({ type: DefinitionPageSchema })
   @ApiProblems(400, 503)
   async list(@Query() query: ListDefinitionsQuery): Promise<{ items: DefinitionView[]; nextCursor: string | null }> {
@@ -61,7 +61,7 @@ export class DefinitionsController {
 
   @Get(':name')
   @RequireScope('definitions:read')
-  @ApiOperation({ summary: 'The latest version of a definition' })
+  @ApiOperation({ summary: 'The latest version of a definition', description: 'With every default written out, its version and whether the name is enabled.' })
   @ApiParam(NAME)
   @ApiOkResponse({ type: DefinitionSchema })
   @ApiProblems(404, 503)
@@ -71,7 +71,7 @@ export class DefinitionsController {
 
   @Get(':name/versions')
   @RequireScope('definitions:read')
-  @ApiOperation({ summary: 'Every version of a definition, oldest first' })
+  @ApiOperation({ summary: 'Every version of a definition, oldest first', description: 'Sagas stay pinned to the version they started with; this lists them all.' })
   @ApiParam(NAME)
   @ApiOkResponse({ type: DefinitionVersionsSchema })
   @ApiProblems(404, 503)
@@ -81,7 +81,7 @@ export class DefinitionsController {
 
   @Get(':name/versions/:version')
   @RequireScope('definitions:read')
-  @ApiOperation({ summary: 'One version of a definition' })
+  @ApiOperation({ summary: 'One version of a definition', description: 'As stored, with every default written out.' })
   @ApiParam(NAME)
   @ApiParam({ name: 'version', example: 2 })
   @ApiOkResponse({ type: DefinitionSchema })

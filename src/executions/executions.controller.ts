@@ -136,7 +136,7 @@ export class ExecutionsController {
   /** With `waitMs`, answers once the saga is settled (terminal, PAUSED or FAILED) or the time is up. */
   @Get(':id')
   @RequireScope('sagas:read')
-  @ApiOperation({ summary: 'A saga with every step (SPEC §4)' })
+  @ApiOperation({ summary: 'A saga with every step (SPEC §4)', description: 'With `waitMs`, answers as soon as the saga is terminal, PAUSED or FAILED, or when the time is up (then as it is).' })
   @ApiParam(SAGA_ID)
   @ApiQuery(WAIT_MS)
   @ApiOkResponse({ type: SagaSchema })
@@ -149,7 +149,7 @@ export class ExecutionsController {
   /** The append-only history of every run, in order; `after` is the last seq already seen. */
   @Get(':id/events')
   @RequireScope('sagas:read')
-  @ApiOperation({ summary: 'The history of every run, in order' })
+  @ApiOperation({ summary: 'The history of every run, in order', description: 'Append-only events with gapless `seq`; `after` (the last seq seen) and `limit` page through them.' })
   @ApiParam(SAGA_ID)
   @ApiQuery({ name: 'after', required: false, description: 'The last seq already seen (`nextCursor`)', example: 0 })
   @ApiQuery({ name: 'limit', required: false, description: `1-${EVENTS_PAGE_MAX}`, example: 100 })

@@ -117,7 +117,12 @@ export class SagaSchema {
   @ApiProperty({ type: String, nullable: true, example: 'order-42' })
   correlationId: string | null;
 
-  @ApiProperty({ type: Object, description: 'Outputs of the steps that succeeded in this run, by step name', example: { 'reserve-inventory': { reservationId: 'r-1' } } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: {},
+    description: 'Outputs of the steps that succeeded in this run, by step name (each any JSON)',
+    example: { 'reserve-inventory': { reservationId: 'r-1' } },
+  })
   results: Record<string, unknown>;
 
   @ApiProperty({ type: SagaErrorSchema, nullable: true })

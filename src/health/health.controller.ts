@@ -1,6 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/scopes.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { ApiProblems } from '../http/openapi.js';
@@ -23,6 +23,7 @@ export class HealthController {
   /** The process is up and serving HTTP; no dependency is checked. */
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness', description: 'The process is up and serving HTTP; no dependency is checked. Needs no key.' })
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
@@ -30,6 +31,7 @@ export class HealthController {
   /** Postgres and Redis both answer; otherwise 503 problem+json naming the failed checks. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness', description: 'Postgres and Redis both answer; otherwise 503 problem+json naming the failed checks. Needs no key.' })
   @ApiProblems(503)
   async ready(): Promise<HealthCheckResult> {
     try {

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiExtraModels, ApiResponse, DocumentBuilder, getSchemaPath, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { ProblemSchema } from './problem.schema.js';
+import { finishDocument } from './openapi-finish.js';
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (VALIDATION_FAILED lists every field; MALFORMED_JSON)',
@@ -42,10 +43,11 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .addTag('definitions', 'Versioned saga definitions')
     .addTag('sagas', 'Executions: trigger, inspect, wait, cancel, replay')
     .addTag('keys', 'API keys and the audit trail (scope keys:admin)')
+    .addTag('waits', 'Callbacks and signals: what the outside world answers to a waiting step (SPEC §10)')
     .addTag('health', 'Liveness and readiness')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer sk_…' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return finishDocument(SwaggerModule.createDocument(app, config));
 }
 
 /** Serves the document at /docs (Swagger UI), /docs/openapi.json and /docs/openapi.yaml. */

@@ -25,7 +25,6 @@ export class HttpActionDto extends ActionDto {
   method?: HttpMethod;
 
   @ApiProperty({
-    format: 'uri',
     maxLength: LIMITS.urlMaxLength,
     example: 'https://payments.internal/orders/${input.orderId}/charges',
     description: 'May hold placeholders (SPEC §11): ${input.…}, ${results.<step>.…}, ${saga.id|run|correlationId}; their values are percent-encoded',
