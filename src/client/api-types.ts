@@ -1625,6 +1625,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1636,6 +1642,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1650,6 +1662,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1664,14 +1682,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1686,6 +1704,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1714,6 +1738,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1725,6 +1755,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1739,6 +1775,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1753,6 +1795,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1767,14 +1815,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1789,6 +1837,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1813,6 +1867,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1824,6 +1884,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1838,14 +1904,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1860,6 +1926,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1886,6 +1958,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1897,6 +1975,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1911,6 +1995,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1925,6 +2015,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1939,14 +2035,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1961,6 +2057,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1989,6 +2091,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,6 +2108,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2014,6 +2128,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2028,6 +2148,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2042,14 +2168,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2064,6 +2190,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2092,6 +2224,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2103,6 +2241,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2117,6 +2261,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2146,6 +2296,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2175,14 +2331,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,6 +2368,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2241,6 +2403,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2252,6 +2420,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     /** @description The new version: /v1/definitions/{name}/versions/{version} */
                     Location?: string;
                     [name: string]: unknown;
@@ -2265,6 +2439,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2279,6 +2459,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2308,6 +2494,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2337,6 +2529,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2351,6 +2549,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2365,14 +2569,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2402,6 +2606,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2429,6 +2639,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,6 +2656,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2469,6 +2691,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2498,6 +2726,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2512,14 +2746,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2549,6 +2783,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2576,6 +2816,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2587,6 +2833,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2616,6 +2868,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2645,6 +2903,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2659,14 +2923,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2696,6 +2960,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2723,6 +2993,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2734,6 +3010,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2763,6 +3045,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2792,6 +3080,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2806,14 +3100,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2843,6 +3137,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2871,6 +3171,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2882,6 +3188,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2896,6 +3208,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2925,6 +3243,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2954,6 +3278,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2968,14 +3298,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3005,6 +3335,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3041,6 +3377,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3052,6 +3394,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3066,6 +3414,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3098,6 +3452,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3130,14 +3490,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3170,6 +3530,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3205,6 +3571,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3216,6 +3588,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3230,6 +3608,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3262,6 +3646,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,6 +3684,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3308,6 +3704,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3322,6 +3724,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3336,6 +3744,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3350,6 +3764,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,14 +3784,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3404,6 +3824,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3432,6 +3858,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3443,6 +3875,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3457,6 +3895,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3489,6 +3933,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3521,14 +3971,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +4011,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3591,6 +4047,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3602,6 +4064,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3616,6 +4084,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3648,6 +4122,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3680,6 +4160,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3694,14 +4180,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3734,6 +4220,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3766,6 +4258,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3777,6 +4275,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3791,6 +4295,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3823,6 +4333,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3855,6 +4371,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3869,14 +4391,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3909,6 +4431,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3940,6 +4468,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3951,6 +4485,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3965,6 +4505,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3997,6 +4543,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4029,6 +4581,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4043,6 +4601,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4057,14 +4621,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4097,6 +4661,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4128,6 +4698,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4139,6 +4715,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4153,6 +4735,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4185,6 +4773,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4217,6 +4811,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4231,6 +4831,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4245,14 +4851,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4285,6 +4891,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4309,6 +4921,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4320,6 +4938,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4334,6 +4958,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4348,14 +4978,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4370,6 +5000,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4402,6 +5038,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4413,6 +5055,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4427,6 +5075,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4441,6 +5095,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4455,6 +5115,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4469,6 +5135,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4483,14 +5155,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4505,6 +5177,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4539,6 +5217,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,6 +5233,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4560,6 +5250,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4574,6 +5270,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4588,6 +5290,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4602,6 +5310,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4616,6 +5330,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4630,14 +5350,14 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
-                    /** @description Seconds until the limit resets */
-                    "Retry-After"?: number;
                     /** @description Requests allowed per minute */
                     "x-ratelimit-limit"?: number;
                     /** @description Requests left in this minute */
                     "x-ratelimit-remaining"?: number;
                     /** @description Seconds until the window resets */
                     "x-ratelimit-reset"?: number;
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4652,6 +5372,12 @@ export interface operations {
                 headers: {
                     /** @description The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request */
                     "X-Request-Id"?: string;
+                    /** @description Requests allowed per minute */
+                    "x-ratelimit-limit"?: number;
+                    /** @description Requests left in this minute */
+                    "x-ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {

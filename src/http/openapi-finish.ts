@@ -12,7 +12,7 @@ import { SagaStatus } from '../engine/statuses.js';
  * - `nullable` always beside a `type`;
  * - discriminated unions with their `mapping`, each member's `type` one value;
  * - the problem codes each operation answers, as an enum per response;
- * - the headers every answer carries (x-request-id), and those of 201 and 429;
+ * - the headers answers carry: X-Request-Id, the rate limit's, Location on 201, Retry-After on 429;
  * - servers, license, and the public routes marked as needing no key.
  * Pure: takes the document and returns it changed.
  */
@@ -98,8 +98,9 @@ const ACTION_MEMBERS: Record<string, string> = {
 type Json = Record<string, any>;
 
 const REQUEST_ID = { description: 'The request id (sent by the client as X-Request-Id, or made up); it is in every log line of the request', schema: { type: 'string' } };
+const RETRY_AFTER = { description: 'Seconds until the limit resets', schema: { type: 'integer' } };
+/** Sent on every answer of a rate-limited route (all but /health). */
 const RATE_LIMIT_HEADERS = {
-  'Retry-After': { description: 'Seconds until the limit resets', schema: { type: 'integer' } },
   'x-ratelimit-limit': { description: 'Requests allowed per minute', schema: { type: 'integer' } },
   'x-ratelimit-remaining': { description: 'Requests left in this minute', schema: { type: 'integer' } },
   'x-ratelimit-reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
@@ -131,8 +132,8 @@ function finishOperation(path: string, op: Json): void {
     }
   }
   for (const [status, response] of Object.entries(op.responses as Record<string, Json>)) {
-    response.headers = { 'X-Request-Id': REQUEST_ID, ...response.headers };
-    if (status === '429') Object.assign(response.headers, RATE_LIMIT_HEADERS);
+    response.headers = { 'X-Request-Id': REQUEST_ID, ...(path.startsWith('/health') ? {} : RATE_LIMIT_HEADERS), ...response.headers };
+    if (status === '429') response.headers['Retry-After'] = RETRY_AFTER;
     if (status === '201' && op.operationId === 'registerDefinition') {
       response.headers.Location = { description: 'The new version: /v1/definitions/{name}/versions/{version}', schema: { type: 'string' } };
     }
