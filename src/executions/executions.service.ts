@@ -11,6 +11,7 @@ import { stepJob } from '../dispatch/step-job.js';
 import { decide } from '../engine/decide.js';
 import { newSagaSnapshot } from '../engine/new-saga.js';
 import { planOf } from '../definitions/saga-plan.js';
+import { isSettled } from '../engine/statuses.js';
 import { Metrics } from '../metrics/metrics.js';
 import { SagaTracing } from '../tracing/saga-tracing.js';
 import type { StartSagaDto } from './dto/start-saga.dto.js';
@@ -97,6 +98,8 @@ export class ExecutionsService {
       // publish succeeds, and the relay publishes it if this one does not (publishCommitted never throws).
       void this.outbox.publishCommitted(outboxIds, jobs);
       this.metrics.sagasStarted.inc({ definition: saga.definitionName });
+      // A saga whose first step could not be mapped (MAPPING_FAILED) is stored settled already.
+      if (isSettled(saga.status)) this.metrics.sagasSettled.inc({ definition: saga.definitionName, status: saga.status });
       this.tracing.runStarted({ id: saga.id, run: 1, definition: saga.definitionName, version: saga.definitionVersion });
       return { saga, created: true };
     }

@@ -362,6 +362,9 @@ describe('Callback and signal steps, data mapping (SPEC §10, §11)', () => {
       expect(res.status).toBe(202);
       expect(res.body).toMatchObject({ status: 'COMPENSATED', error: { code: 'STEP_FAILED', step: 'mff-pay' } });
       expect((await get(res.body.id)).steps[0]).toMatchObject({ status: 'FAILED', error: { code: 'MAPPING_FAILED' } });
+      // Counted as settled like any other saga.
+      const metrics = String((await anonymous.get('/metrics')).body);
+      expect(metrics).toMatch(/saga_settled_total\{definition="map-first",status="COMPENSATED"\} 1\b/);
     });
 
     it('should refuse placeholders naming a later step, a sibling branch or the step itself, bad syntax, and secrets outside headers, naming each field', async () => {
