@@ -11,10 +11,12 @@ const freezing = new Set<string>();
 export const CRASH_POINT_NAMES = [
   'after-commit-before-publish',
   'after-commit-before-carried-call',
-  // SPEC §10: a callback recorded on its token but not applied; applied, but not answered; a signal stored but not delivered.
+  // SPEC §10: a callback recorded on its token but not applied; applied, but not answered; a signal stored but not
+  // delivered; taken by its waiting step but not applied.
   'after-callback-recorded',
   'after-callback-applied',
   'after-signal-stored',
+  'after-signal-taken',
 ] as const;
 export type CrashPointName = (typeof CRASH_POINT_NAMES)[number];
 

@@ -85,7 +85,8 @@ export class WaitAnswers {
       const forThisWait = latest !== null && !(waiting && latest.consumedAttempt !== null && latest.consumedAttempt < state.attempts);
       if (forThisWait) {
         if (!same(latest.body, answer)) throw new AppError(ErrorCode.SIGNAL_ALREADY_RECEIVED, `The signal "${name}" was already received with another body.`, { sagaId, signal: name });
-        if (waiting && latest.consumedAttempt === null) await this.deliverSignal(sagaId, name);
+        // Not taken yet, or taken by this wait and not applied (a process died in between): deliver it now.
+        if (waiting && (latest.consumedAttempt === null || latest.consumedAttempt === state.attempts)) await this.deliverSignal(sagaId, name);
         return { status: 200, body: { sagaId, signal: name, step: step.name } };
       }
       const open = saga.status === SagaStatus.RUNNING || saga.status === SagaStatus.PAUSED;
@@ -118,6 +119,7 @@ export class WaitAnswers {
     const attempt = saga.steps[step.index].attempts;
     const taken = await this.waits.takeSignal(sagaId, saga.run, name, attempt);
     if (!taken) return;
+    crashPoint('after-signal-taken');
     const outcome = answerOutcome(taken.body as OutsideAnswer, { step: step.index, phase: Phase.ACTION, attempt }, { signal: name });
     const applied = await this.transitions.applyAttemptOutcome(sagaId, outcome, saga.run, saga);
     if (applied.outcome !== 'applied') this.logger.log({ msg: `signal "${name}" not applied (${applied.outcome}): ${applied.reason ?? ''}`, sagaId });

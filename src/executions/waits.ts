@@ -122,11 +122,19 @@ export class Waits {
     await this.dataSource.query(`UPDATE saga_callback SET state = $2 WHERE token_hash = $1 AND state = 'received'`, [hash, state]);
   }
 
-  /** Signals kept over `ageMs` that no attempt took, of sagas still running: the reconciler delivers them if their step now waits. */
-  async untakenSignals(ageMs: number, limit: number): Promise<Array<{ sagaId: string; name: string }>> {
+  /**
+   * Signals of running sagas, kept over `ageMs`, that may still have to be
+   * handed to their step: not taken yet (their step may wait now), or taken
+   * by a step that still waits in the same attempt (the process that took it
+   * died before applying it). The reconciler delivers them; delivering is
+   * safe to repeat.
+   */
+  async undeliveredSignals(ageMs: number, limit: number): Promise<Array<{ sagaId: string; name: string }>> {
     return (await this.dataSource.query(
       `SELECT DISTINCT g.saga_id AS "sagaId", g.name FROM saga_signal g JOIN saga s ON s.id = g.saga_id AND s.run = g.run
-        WHERE g.consumed_attempt IS NULL AND s.status = 'RUNNING' AND g.received_at < now() - make_interval(secs => $1::float8 / 1000)
+        WHERE s.status = 'RUNNING' AND g.received_at < now() - make_interval(secs => $1::float8 / 1000)
+          AND (g.consumed_attempt IS NULL
+               OR EXISTS (SELECT 1 FROM saga_step t WHERE t.saga_id = g.saga_id AND t.awaiting = 'action' AND t.waiting = 'signal' AND t.attempts = g.consumed_attempt))
         LIMIT $2`,
       [ageMs, limit],
     )) as Array<{ sagaId: string; name: string }>;

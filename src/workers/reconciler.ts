@@ -79,7 +79,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * Callbacks recorded but not applied (the process that took them died in
    * between) are applied, or marked rejected; signals kept while their step
    * did not wait yet are handed to it if it waits now (its job may have
-   * been lost before it looked). Both are safe to repeat.
+   * been lost before it looked), and a signal taken by a waiting attempt
+   * that was not applied (its process died in between) is applied. All are
+   * safe to repeat.
    */
   private async deliverAnswers(): Promise<number> {
     const ageMs = 2 * this.config.reconcileIntervalMs;
@@ -88,7 +90,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       await this.answers.applyAnswer(row, row.hash, row.answer as OutsideAnswer);
       delivered++;
     }
-    for (const { sagaId, name } of await this.waits.untakenSignals(ageMs, BATCH)) await this.answers.deliverSignal(sagaId, name);
+    for (const { sagaId, name } of await this.waits.undeliveredSignals(ageMs, BATCH)) await this.answers.deliverSignal(sagaId, name);
     if (delivered) this.logger.warn(`applied ${delivered} callback(s) whose process stopped before applying them`);
     return delivered;
   }

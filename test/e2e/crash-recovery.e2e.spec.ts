@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { isSettled } from '../../src/engine/statuses.js';
 import { httpClient } from '../support/http-client.js';
 import { Participant } from '../support/participant.js';
@@ -212,14 +213,28 @@ describe('Recovery from crashes of the server process', () => {
       expect(await settled(id)).toMatchObject({ status: 'COMPLETED', results: { 'crash-cb-202': { paid: 4 } } });
     });
 
-    it('should deliver a signal the server stored and then died on', async () => {
-      server = await startServerProcess(env({ CRASH_POINTS: 'after-signal-stored' }));
+    it.each([
+      ['stored and then died on', 'after-signal-stored', 'crash-signal-stored'],
+      ['took for its waiting step and died before applying', 'after-signal-taken', 'crash-signal-taken'],
+    ])('should deliver a signal the server %s', async (_what, point, name) => {
+      server = await startServerProcess(env({ CRASH_POINTS: point }));
       const api = httpClient(server.baseUrl);
-      await api.post('/v1/definitions', { name: 'crash-signal', steps: [{ name: 'approve', action: { type: 'signal', signal: 'ok' }, timeoutMs: 60_000 }, step('crash-signal-after')] });
-      const id = (await api.post('/v1/sagas', { definition: 'crash-signal' })).body.id as string;
-      await waitFor('the step to wait', async () => ((await api.get(`/v1/sagas/${id}`)).body.steps[0].waitingFor ? true : undefined));
+      await api.post('/v1/definitions', { name, steps: [{ name: 'approve', action: { type: 'signal', signal: 'ok' }, timeoutMs: 60_000 }, step(`${name}-after`)] });
+      const id = (await api.post('/v1/sagas', { definition: name })).body.id as string;
+      // Marked waiting: the API delivers the signal itself, and dies where the crash point says.
+      await waitFor('the step to wait', async () => {
+        const client = new Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          return (await client.query(`SELECT waiting FROM saga_step WHERE saga_id = $1 AND idx = 0`, [id])).rows[0]?.waiting === 'signal' || undefined;
+        } finally {
+          await client.end();
+        }
+      });
       expect((await api.post(`/v1/sagas/${id}/signals/ok`, { status: 'succeeded', output: { by: 'ops' } }).catch(() => ({ status: 0 }))).status).toBe(0);
       await killed(server);
+      expect(server.output()).toContain(`crash point ${point} reached`);
+      // No retry by the sender: the reconciler delivers it.
       server = await startServerProcess(env());
       expect(await settled(id)).toMatchObject({ status: 'COMPLETED', results: { approve: { by: 'ops' } } });
     });
