@@ -126,3 +126,8 @@ export function readableSteps(plan: SagaPlan, index: number, phase: 'action' | '
   if (phase === 'compensation') names.push(step.name);
   return new Set(names);
 }
+
+/** SPEC §10: the step that waits for the signal `name` (one per definition), or undefined. */
+export function signalStep(plan: SagaPlan, name: string): PlannedStep | undefined {
+  return plan.steps.find((s) => s.action.type === 'signal' && s.action.signal === name);
+}

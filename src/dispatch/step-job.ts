@@ -33,6 +33,14 @@ export interface StepJob {
   notBefore: string | null;
 }
 
+/** Jobs kept after they finish: an hour once done, a week once failed (to look into); each runs once. */
+export const KEEP_FINISHED_JOBS = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 } as const;
+
+/** The id of the timer job that ends an attempt at its deadline (timers queue). */
+export function timerJobId(d: StepJobData): string {
+  return `timeout.${stepJobId(d)}`;
+}
+
 /** The id of an attempt's job, on the steps queue and on a participant's queue alike. */
 export function stepJobId(d: StepJobData): string {
   return `${d.sagaId}.${d.run}.${d.step}.${d.phase}.${d.attempt}`;

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Batcher } from '../common/batcher.js';
 import { preparedQuery } from '../database/prepared.js';
 import type { StepJobData } from '../dispatch/step-job.js';
+import type { WaitKind } from '../engine/saga-state.js';
 import type { Phase } from '../engine/statuses.js';
 import { awaitedAttemptSql, isOutstandingSql } from './saga.sql.js';
 
@@ -73,11 +74,26 @@ export class OutstandingAttempts {
 
   /** Marks the outstanding attempt `address` as waiting on its host's open circuit (no-op when it is no longer outstanding). */
   async markCircuitWait(address: StepJobData, wait: { host: string; until: string }): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE saga_step t SET circuit_wait = $6 FROM saga s
+    await this.mark(address, 'circuit_wait', JSON.stringify(wait));
+  }
+
+  /**
+   * Marks the outstanding attempt as waiting for the outside world (an
+   * acknowledged callback, a signal wait; SPEC §10); false when it is no
+   * longer outstanding. Cleared with the attempt, like the circuit wait.
+   */
+  async markWaiting(address: StepJobData, kind: WaitKind): Promise<boolean> {
+    return (await this.mark(address, 'waiting', kind)) > 0;
+  }
+
+  /** Sets a column of the step row of `address` while it is the saga's outstanding attempt; returns the rows changed. */
+  private async mark(address: StepJobData, column: 'circuit_wait' | 'waiting', value: string): Promise<number> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE saga_step t SET ${column} = $6 FROM saga s
         WHERE t.saga_id = $1 AND t.idx = $3 AND s.id = t.saga_id AND s.run = $2 AND ${isOutstandingSql('t', '$4', '$5')}`,
-      [address.sagaId, address.run, address.step, address.phase, address.attempt, JSON.stringify(wait)],
-    );
+      [address.sagaId, address.run, address.step, address.phase, address.attempt, value],
+    )) as [unknown, number];
+    return count;
   }
 
   /** Outstanding attempts whose deadline passed more than `graceMs` ago (their timer job did not end them). */

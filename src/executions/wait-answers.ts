@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from '../common/app-error.js';
 import { canonicalJson } from '../common/canonical-json.js';
 import { crashPoint } from '../common/crash-points.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
+import { signalStep } from '../definitions/saga-plan.js';
 import { Phase, SAGA_STATUS_TRAITS, SagaStatus, StepStatus } from '../engine/statuses.js';
 import { answerOutcome, type OutsideAnswer } from './outside-answers.js';
 import { SagaTransitions } from './saga-transitions.js';
@@ -76,7 +77,7 @@ export class WaitAnswers {
       const saga = await this.sagas.find(sagaId);
       if (!saga) throw new AppError(ErrorCode.SAGA_NOT_FOUND, `No saga ${sagaId}.`, { sagaId });
       const plan = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-      const step = plan.steps.find((s) => s.action.type === 'signal' && s.action.signal === name);
+      const step = signalStep(plan, name);
       if (!step) throw notExpected(`no step of ${saga.definitionName} v${saga.definitionVersion} waits for the signal "${name}"`);
       const state = saga.steps[step.index];
       const waiting = state.awaiting === Phase.ACTION;
@@ -114,7 +115,7 @@ export class WaitAnswers {
     const saga = await this.sagas.find(sagaId);
     if (!saga) return;
     const plan = await this.definitions.get(saga.definitionName, saga.definitionVersion);
-    const step = plan.steps.find((s) => s.action.type === 'signal' && s.action.signal === name);
+    const step = signalStep(plan, name);
     if (!step || saga.steps[step.index].awaiting !== Phase.ACTION) return;
     const attempt = saga.steps[step.index].attempts;
     const taken = await this.waits.takeSignal(sagaId, saga.run, name, attempt);

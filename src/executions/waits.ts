@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { StepJobData } from '../dispatch/step-job.js';
-import type { WaitKind } from '../engine/saga-state.js';
 import { isOutstandingSql } from './saga.sql.js';
 
 /** A callback token: 256 random bits, URL-safe (SPEC §10 asks for at least 128). */
@@ -43,8 +42,7 @@ const CALLBACK_COLUMNS = `saga_id AS "sagaId", run, step, phase, attempt, answer
 /**
  * Postgres side of the attempts that wait for the outside world (SPEC §10,
  * ADR 13): callback tokens (as hashes) and their answers, signals kept
- * until their step takes them, and the mark that an outstanding attempt
- * waits. Every write bound to an attempt holds only while it is the saga's
+ * until their step takes them. Every write bound to an attempt holds only while it is the saga's
  * outstanding one.
  */
 @Injectable()
@@ -72,16 +70,6 @@ export class Waits {
       [hash, address.sagaId, address.step, address.phase, address.attempt, address.run],
     )) as unknown[];
     return rows.length > 0;
-  }
-
-  /** Marks the outstanding attempt as waiting (an acknowledged callback, a signal wait); false when it is no longer outstanding. */
-  async markWaiting(address: StepJobData, kind: WaitKind): Promise<boolean> {
-    const [, count] = (await this.dataSource.query(
-      `UPDATE saga_step t SET waiting = $6 FROM saga s
-        WHERE t.saga_id = $1 AND t.idx = $3 AND s.id = t.saga_id AND s.run = $2 AND ${isOutstandingSql('t', '$4', '$5')}`,
-      [address.sagaId, address.run, address.step, address.phase, address.attempt, kind],
-    )) as [unknown, number];
-    return count > 0;
   }
 
   async findCallback(token: string): Promise<CallbackRow | null> {

@@ -105,7 +105,7 @@ export class HttpAttempt {
     else this.logger.log({ msg: `step attempt failed: ${result.failure.message}`, ...fields, retryable: result.failure.retryable, timedOut: result.failure.timedOut });
     if (!result.ok || !callback) return result;
     // Acknowledged: the attempt waits for its callback until its deadline (in Postgres since the dispatch; the timer only makes it punctual).
-    if (await this.waits.markWaiting(address, 'callback')) await this.timers.arm(address, step.timeoutMs);
+    if (await this.attempts.markWaiting(address, 'callback')) await this.timers.arm(address, step.timeoutMs);
     return 'acknowledged';
   }
 

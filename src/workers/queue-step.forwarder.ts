@@ -1,13 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobPublisher } from '../dispatch/job-publisher.js';
-import { TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
+import { KEEP_FINISHED_JOBS, type StepJobData } from '../dispatch/step-job.js';
 import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
+import { WaitTimers } from './wait-timers.js';
 import type { SagaTask, StepEnvelope } from '../participant/protocol.js';
 
 /** A forward this much later than its attempt was due moves the deadline, so the participant still gets its whole timeout. */
 export const LATE_FORWARD_MS = 1_000;
-
-const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 };
 
 /**
  * Hands a queue step's attempt to its participant's BullMQ queue, with a
@@ -26,6 +25,7 @@ export class QueueStepForwarder {
   constructor(
     private readonly publisher: JobPublisher,
     private readonly attempts: OutstandingAttempts,
+    private readonly timers: WaitTimers,
   ) {}
 
   async forward(queue: string, task: string, jobId: string, envelope: StepEnvelope, address: StepJobData, timeoutMs: number): Promise<void> {
@@ -45,10 +45,6 @@ export class QueueStepForwarder {
     const payload: SagaTask = { ...envelope, task };
     // Same job id for the same attempt: a re-forward after a crash adds nothing. The task and its
     // timer go at once: either may be lost alone (the timer, or the reconciler, ends the attempt).
-    const delay = Math.max(0, deadline.getTime() - Date.now());
-    await Promise.all([
-      this.publisher.queue(queue).add(task, payload, { jobId, ...KEEP }),
-      this.publisher.queue(TIMERS_QUEUE).add('timeout', address, { jobId: `timeout.${jobId}`, delay, ...KEEP }),
-    ]);
+    await Promise.all([this.publisher.queue(queue).add(task, payload, { jobId, ...KEEP_FINISHED_JOBS }), this.timers.schedule(address, deadline)]);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { JobPublisher } from '../dispatch/job-publisher.js';
-import { attemptTimedOut, STEPS_QUEUE, stepJob, TIMERS_QUEUE } from '../dispatch/step-job.js';
+import { attemptTimedOut, STEPS_QUEUE, stepJob, timerJobId, TIMERS_QUEUE, type StepJob } from '../dispatch/step-job.js';
 import { DefinitionCache } from '../definitions/definition-cache.js';
 import { SagaTransitions } from '../executions/saga-transitions.js';
 import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
@@ -132,9 +132,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * forwarded again: the participant's job is kept when it is still there
    * (same id), and the timer is armed anew.
    */
-  private async queueStepInPlace(queueName: string, jobId: string): Promise<boolean> {
+  private async queueStepInPlace(queueName: string, { jobId, data }: StepJob): Promise<boolean> {
     const timers = this.publisher.queue(TIMERS_QUEUE);
-    const timerId = `timeout.${jobId}`;
+    const timerId = timerJobId(data);
     const timer = await timers.getJobState(timerId);
     if (timer === 'delayed' || timer === 'waiting' || timer === 'active') return true;
     const task = this.publisher.queue(queueName);
@@ -168,7 +168,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       const definition = await this.definitions.get(unplaced.definitionName, unplaced.definitionVersion);
       const spec = definition.steps[step];
       const action = phase === 'action' ? spec.action : spec.compensation;
-      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job.jobId) : await this.httpStepInPlace(job.jobId, unplaced.carrier)) continue;
+      if (action?.type === 'queue' ? await this.queueStepInPlace(action.queue, job) : await this.httpStepInPlace(job.jobId, unplaced.carrier)) continue;
       await this.publisher.publish([job]);
       redispatched++;
     }

@@ -9,6 +9,7 @@ import { SagaTransitions } from '../executions/saga-transitions.js';
 import type { SagaRecord } from '../executions/saga.records.js';
 import { SagaRepository } from '../executions/saga.repository.js';
 import { Waits } from '../executions/waits.js';
+import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import { RESULTS_QUEUE, type SagaTaskResult } from '../participant/protocol.js';
 import { logOncePerOutage } from './log-once-per-outage.js';
 
@@ -27,6 +28,7 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly sagas: SagaRepository,
     private readonly transitions: SagaTransitions,
     private readonly waits: Waits,
+    private readonly attempts: OutstandingAttempts,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,7 +66,7 @@ export class ResultsWorker implements OnApplicationBootstrap, OnApplicationShutd
       // Acknowledged (SPEC §10): the attempt now waits for POST /v1/callbacks/{token}, until its deadline.
       const hash = typeof outcome.callbackTokenHash === 'string' && /^[0-9a-f]{64}$/.test(outcome.callbackTokenHash) ? Buffer.from(outcome.callbackTokenHash, 'hex') : null;
       const bound = { sagaId: result.sagaId, run: result.run, ...address };
-      if (hash && (await this.waits.bindCallback(bound, hash))) await this.waits.markWaiting(bound, 'callback');
+      if (hash && (await this.waits.bindCallback(bound, hash))) await this.attempts.markWaiting(bound, 'callback');
       else if (!hash) {
         const failure = { retryable: false, timedOut: false, message: 'The participant acknowledged the task with a malformed callback token hash.' };
         await this.transitions.applyAttemptOutcome(result.sagaId, { type: 'attempt-failed', ...address, failure }, result.run, saga);

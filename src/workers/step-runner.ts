@@ -13,6 +13,7 @@ import { HttpAttempt } from './http-attempt.js';
 import { QueueStepForwarder } from './queue-step.forwarder.js';
 import type { AttemptResult, StepEnvelope } from './http-step.executor.js';
 import { Waits } from '../executions/waits.js';
+import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 import { answerOutcome, type OutsideAnswer } from '../executions/outside-answers.js';
 import { waitsForOutside, type SignalAction } from '../definitions/definition.model.js';
 import type { PlannedStep } from '../definitions/saga-plan.js';
@@ -68,6 +69,7 @@ export class StepRunner implements BeforeApplicationShutdown {
     private readonly publisher: JobPublisher,
     private readonly waits: Waits,
     private readonly timers: WaitTimers,
+    private readonly attempts: OutstandingAttempts,
   ) {}
 
   /** A stopping process finishes the attempts in flight and hands their sagas back. */
@@ -212,7 +214,7 @@ export class StepRunner implements BeforeApplicationShutdown {
       const outcome = answerOutcome(kept.body as OutsideAnswer, address, { signal: action.signal });
       return outcome.type === 'attempt-succeeded' ? { ok: true, output: outcome.output } : { ok: false, failure: outcome.failure };
     }
-    if (!(await this.waits.markWaiting(address, 'signal'))) return null;
+    if (!(await this.attempts.markWaiting(address, 'signal'))) return null;
     await this.timers.arm(address, step.timeoutMs);
     return 'handed-over';
   }

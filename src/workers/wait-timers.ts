@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { JobPublisher } from '../dispatch/job-publisher.js';
-import { stepJobId, TIMERS_QUEUE, type StepJobData } from '../dispatch/step-job.js';
+import { KEEP_FINISHED_JOBS, TIMERS_QUEUE, timerJobId, type StepJobData } from '../dispatch/step-job.js';
 import { OutstandingAttempts } from '../executions/outstanding-attempts.js';
 
-const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 1 };
-
 /**
- * The timers of attempts that wait for the outside world (callbacks,
- * signals; SPEC §10). The deadline is in Postgres from the dispatch (see
- * stepJob), and the reconciler ends an attempt past it whatever Redis holds:
- * the delayed job in the timers queue only makes the timeout punctual.
+ * The timers of attempts whose outcome comes from elsewhere (queue steps;
+ * callbacks and signals, SPEC §10). The deadline is in Postgres from the
+ * dispatch (see stepJob), and the reconciler ends an attempt past it whatever
+ * Redis holds: the delayed job in the timers queue only makes the timeout
+ * punctual.
  */
 @Injectable()
 export class WaitTimers {
@@ -22,9 +21,14 @@ export class WaitTimers {
   async arm(address: StepJobData, timeoutMs: number): Promise<void> {
     const deadline = address.deadline ? new Date(address.deadline) : await this.attempts.armDeadline(address, new Date(Date.now() + timeoutMs));
     if (!deadline) return;
+    await this.schedule(address, deadline);
+  }
+
+  /** The timer job of `address` at `deadline` (the same id for the same attempt, so adding it again adds nothing). */
+  async schedule(address: StepJobData, deadline: Date): Promise<void> {
     const { sagaId, run, step, phase, attempt } = address;
     await this.publisher
       .queue(TIMERS_QUEUE)
-      .add('timeout', { sagaId, run, step, phase, attempt }, { jobId: `timeout.${stepJobId(address)}`, delay: Math.max(0, deadline.getTime() - Date.now()), ...KEEP });
+      .add('timeout', { sagaId, run, step, phase, attempt }, { jobId: timerJobId(address), delay: Math.max(0, deadline.getTime() - Date.now()), ...KEEP_FINISHED_JOBS });
   }
 }
